@@ -1,0 +1,39 @@
+/* What a driver provides to core/db.c; not for use outside core/db*.c.
+ * db.c owns the db struct and puts every driver error through the
+ * target's password redaction before the caller sees it. */
+#ifndef STEPWISE_DB_DRIVER_H
+#define STEPWISE_DB_DRIVER_H
+
+#include "core/db.h"
+
+typedef struct db_driver {
+    const char *name;
+    sw_status (*open)(db *d, const db_target *t, unsigned flags, sw_error *err);
+    void (*close)(db *d);
+    sw_status (*exec)(db *d, const char *sql, sw_error *err);
+    sw_status (*query)(db *d, const char *sql, int nparams, const char *const *params,
+                       db_result **out, sw_error *err);
+    sw_status (*server_info)(db *d, db_server_info *out, sw_error *err);
+} db_driver;
+
+struct db {
+    const db_driver *driver;
+    void *handle; /* PGconn * or sqlite3 * */
+    char *display;
+    char **notices;
+    size_t notice_count;
+    size_t notice_cap;
+};
+
+extern const db_driver db_driver_postgres;
+extern const db_driver db_driver_sqlite;
+
+/* Building results, shared by both drivers. */
+db_result *db_result_new(int ncols);
+void db_result_set_name(db_result *r, int col, const char *name);
+/* Append a row; values are copied, NULL stays NULL. */
+void db_result_add_row(db_result *r, const char *const *values);
+
+void db_notice_add(db *d, const char *message);
+
+#endif

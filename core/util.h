@@ -1,0 +1,70 @@
+/* Memory and string helpers shared by every module: allocation that never
+ * returns NULL, one growable-array helper, one string buffer, and escaping
+ * of text that came from a database or a file before anyone displays it. */
+#ifndef STEPWISE_UTIL_H
+#define STEPWISE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SW_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* Allocation failure aborts with a message: every caller can rely on a
+ * non-NULL result, as htop's xMalloc does. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) SW_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) SW_PRINTF(1, 0);
+
+/* Grow an array so that it holds at least `need` elements of `elem` bytes;
+ * *cap is updated. Capacity doubles, so appends are amortised O(1). */
+void *array_grow(void *array, size_t *cap, size_t need, size_t elem);
+
+/* A growable NUL-terminated string. Zero-initialise it ({0}) before use. */
+typedef struct strbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+} strbuf;
+
+void strbuf_append(strbuf *sb, const char *s);
+void strbuf_append_len(strbuf *sb, const char *s, size_t n);
+void strbuf_append_char(strbuf *sb, char c);
+void strbuf_appendf(strbuf *sb, const char *fmt, ...) SW_PRINTF(2, 3);
+void strbuf_vappendf(strbuf *sb, const char *fmt, va_list ap) SW_PRINTF(2, 0);
+void strbuf_reset(strbuf *sb);
+/* Hand the string over to the caller (never NULL) and empty the buffer. */
+char *strbuf_detach(strbuf *sb);
+void strbuf_free(strbuf *sb);
+/* Always a valid C string, "" when nothing was appended. */
+const char *strbuf_str(const strbuf *sb);
+
+/* Append `text` with every control character (C0, DEL, C1 and the escape
+ * sequences they start) shown as a visible escape, so that nothing read
+ * from a server or a file can move the cursor or change the terminal.
+ * Tabs become \t and newlines \n unless `keep_newlines` is set. Invalid
+ * UTF-8 bytes are shown as \xHH. */
+void text_escape_control(strbuf *out, const char *text, bool keep_newlines);
+/* Convenience: a newly allocated escaped copy. */
+char *text_escaped(const char *text);
+
+/* Collapse a multi-line message (libpq's errors span lines) into one line:
+ * newlines and tabs become single spaces, trailing whitespace goes. */
+char *text_one_line(const char *text);
+
+/* Replace every occurrence of `secret` in `text` (in place, by "***" on a
+ * fresh copy). Returns a new string; an empty secret changes nothing. */
+char *text_redact(const char *text, const char *secret);
+
+/* Length of the valid UTF-8 sequence starting at s (1 to 4), 0 if the
+ * bytes there are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF). */
+size_t utf8_valid_length(const unsigned char *s);
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+#endif

@@ -1,0 +1,322 @@
+/* Global options, the subcommand table (one list drives dispatch, --help
+ * and the unknown-command hint), and the line-output commands. */
+#include "config.h"
+
+#include "tui/cli.h"
+
+#include <curses.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/db.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "core/version.h"
+
+typedef struct cli_options {
+    const char *db;
+    const char *dir;
+    const char *table;
+    bool json;
+    bool yes;
+} cli_options;
+
+typedef int (*command_fn)(const cli_options *opts, int argc, char **argv);
+
+typedef struct command {
+    const char *name;
+    const char *args;
+    const char *summary;
+    command_fn run; /* NULL: listed in --help, not available in this build */
+} command;
+
+static int cmd_info(const cli_options *opts, int argc, char **argv);
+
+static const command commands[] = {
+    {"status", "", "list applied, pending, dirty and drifted versions", NULL},
+    {"plan", "[TARGET]", "show what up, down or goto would run", NULL},
+    {"up", "[N]", "apply pending migrations", NULL},
+    {"down", "[N]", "roll back applied migrations", NULL},
+    {"goto", "VERSION", "apply or roll back to VERSION", NULL},
+    {"lint", "[FILE...]", "lock-safety findings for migration scripts", NULL},
+    {"diff", "[VERSION]", "schema diff of a dry run", NULL},
+    {"locks", "", "lock waits and the blocking tree", NULL},
+    {"history", "", "the audit trail", NULL},
+    {"force", "VERSION", "mark VERSION clean after a failure", NULL},
+    {"new", "NAME", "create the next migration file", NULL},
+    {"demo", "", "the console on an embedded SQLite demo", NULL},
+    {"lab", "", "a PostgreSQL lock lab", NULL},
+    {"info", "", "the target database, how it was chosen, its server", cmd_info},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_version(void)
+{
+    char *libs = version_libraries();
+    printf("stepwise %s\n%s, %s\n", PACKAGE_VERSION, libs, curses_version());
+    free(libs);
+}
+
+static void print_help(void)
+{
+    printf("stepwise %s: supervised database schema migrations\n"
+           "\n"
+           "Usage: stepwise [OPTION...] [COMMAND [ARG...]]\n"
+           "\n"
+           "Without a command, stepwise opens the console (not available yet).\n"
+           "\n"
+           "Commands:\n",
+           PACKAGE_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char *left = xasprintf("%s %s", commands[i].name, commands[i].args);
+        printf("  %-18s %s%s\n", left, commands[i].summary, commands[i].run ? "" : " (*)");
+        free(left);
+    }
+    printf("  (*) not available yet in this version\n"
+           "\n"
+           "Options:\n"
+           "  -d, --db TARGET   PostgreSQL conninfo or URI, sqlite:PATH, or a file\n"
+           "                    ending in .db, .sqlite or .sqlite3; default\n"
+           "                    $STEPWISE_DB, then $DATABASE_URL, then libpq's\n"
+           "                    environment (PGHOST, PGDATABASE, service, .pgpass)\n"
+           "      --dir DIR     migrations folder (default ./migrations, else\n"
+           "                    ./db/migrations)\n"
+           "      --table NAME  history table (default stepwise_history)\n"
+           "      --json        machine-readable output from reading commands\n"
+           "  -y, --yes         do not ask; required to change a database\n"
+           "                    when standard input is not a terminal\n"
+           "  -h, --help        this help\n"
+           "  -V, --version     versions of stepwise and its libraries\n"
+           "\n"
+           "Exit status: 0 success, 1 failure, 2 usage error, 3 cannot reach the\n"
+           "database. See stepwise(1).\n");
+}
+
+/* Edit distance, for "did you mean" on a mistyped command. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    size_t *row = xcalloc(n + 1, sizeof *row);
+    for (size_t j = 0; j <= n; j++)
+        row[j] = j;
+    for (size_t i = 1; *a; a++, i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= n; j++) {
+            size_t above = row[j];
+            size_t cost = diagonal + (*a == b[j - 1] ? 0 : 1);
+            size_t best = above + 1 < row[j - 1] + 1 ? above + 1 : row[j - 1] + 1;
+            row[j] = cost < best ? cost : best;
+            diagonal = above;
+        }
+    }
+    size_t d = row[n];
+    free(row);
+    return d;
+}
+
+static int usage_error(const char *hint, const char *fmt, ...) SW_PRINTF(2, 3);
+static int usage_error(const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *shown = text_escaped(msg);
+    fprintf(stderr, "stepwise: %s\n%s\n", shown, hint ? hint : "Try 'stepwise --help'.");
+    free(shown);
+    free(msg);
+    return SW_USAGE;
+}
+
+static int unknown_command(const char *name)
+{
+    const command *best = NULL;
+    size_t best_distance = 3; /* suggest only close matches */
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        size_t d = edit_distance(name, commands[i].name);
+        if (d < best_distance) {
+            best_distance = d;
+            best = &commands[i];
+        }
+    }
+    if (best) {
+        char *hint = xasprintf("Did you mean 'stepwise %s'? See 'stepwise --help'.", best->name);
+        int rc = usage_error(hint, "unknown command '%s'", name);
+        free(hint);
+        return rc;
+    }
+    return usage_error("Try 'stepwise --help' for the list of commands.", "unknown command '%s'",
+                       name);
+}
+
+static int report(const sw_error *err)
+{
+    char *shown = text_escaped(err->message);
+    fprintf(stderr, "stepwise: %s\n", shown);
+    free(shown);
+    return err->status;
+}
+
+static sw_status open_target(const cli_options *opts, unsigned flags, db_target *target, db **out,
+                             sw_error *err)
+{
+    sw_status st = db_target_resolve(opts->db, getenv("STEPWISE_DB"), getenv("DATABASE_URL"),
+                                     target, err);
+    if (st != SW_OK)
+        return st;
+    return db_open(target, flags, out, err);
+}
+
+static void print_field(const char *label, const char *value)
+{
+    char *shown = text_escaped(value ? value : "");
+    printf("%-10s %s\n", label, shown);
+    free(shown);
+}
+
+static int cmd_info(const cli_options *opts, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return usage_error("Usage: stepwise info [--db TARGET] [--json]",
+                           "info takes no arguments (got '%s')", argv[1]);
+    sw_error err = {0};
+    db_target target;
+    db *d = NULL;
+    db_server_info info;
+    if (open_target(opts, DB_OPEN_EXISTING, &target, &d, &err) != SW_OK ||
+        db_server_info_get(d, &info, &err) != SW_OK) {
+        db_close(d);
+        db_target_free(&target);
+        return err.status == SW_USAGE ? usage_error(NULL, "%s", err.message) : report(&err);
+    }
+
+    bool postgres = db_get_kind(d) == DB_POSTGRES;
+    const char *role = !postgres ? NULL : info.in_recovery ? "replica" : "primary";
+    if (opts->json) {
+        strbuf sb = {0};
+        json_writer w;
+        json_init(&w, &sb, true);
+        json_begin_object(&w);
+        json_key(&w, "target");
+        json_string(&w, target.display);
+        json_key(&w, "origin");
+        json_string(&w, db_origin_name(target.origin));
+        json_key(&w, "driver");
+        json_string(&w, postgres ? "postgresql" : "sqlite");
+        json_key(&w, "server_version");
+        json_string(&w, info.version);
+        json_key(&w, "server_version_num");
+        json_int(&w, info.version_num);
+        json_key(&w, "database");
+        json_string(&w, info.database);
+        json_key(&w, "user");
+        json_string(&w, info.user);
+        json_key(&w, "host");
+        json_string(&w, info.host);
+        json_key(&w, "port");
+        json_string(&w, info.port);
+        json_key(&w, "role");
+        json_string(&w, role);
+        json_key(&w, "read_only");
+        json_bool(&w, info.read_only);
+        json_end_object(&w);
+        printf("%s\n", strbuf_str(&sb));
+        strbuf_free(&sb);
+    } else {
+        char *target_line = xasprintf("%s (from %s)", target.display, db_origin_name(target.origin));
+        print_field("target:", target_line);
+        free(target_line);
+        char *server = xasprintf("%s %s%s%s%s", info.product, info.version, role ? " (" : "",
+                                 role ? role : "", role ? ")" : "");
+        print_field("server:", server);
+        free(server);
+        print_field(postgres ? "database:" : "file:", info.database);
+        if (postgres) {
+            print_field("user:", info.user);
+            char *where = xasprintf("%s port %s", info.host, info.port);
+            print_field(info.host[0] == '/' ? "socket:" : "host:", where);
+            free(where);
+        }
+        print_field("read-only:", info.read_only ? "yes" : "no");
+    }
+    db_server_info_free(&info);
+    db_close(d);
+    db_target_free(&target);
+    return SW_OK;
+}
+
+enum { OPT_DIR = 256, OPT_TABLE, OPT_JSON };
+
+int cli_main(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"table", required_argument, NULL, OPT_TABLE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"yes", no_argument, NULL, 'y'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_options opts = {0};
+    opterr = 0; /* our own one-line messages, not getopt's */
+    int c;
+    while ((c = getopt_long(argc, argv, ":d:yhV", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            opts.db = optarg;
+            break;
+        case OPT_DIR:
+            opts.dir = optarg;
+            break;
+        case OPT_TABLE:
+            opts.table = optarg;
+            break;
+        case OPT_JSON:
+            opts.json = true;
+            break;
+        case 'y':
+            opts.yes = true;
+            break;
+        case 'h':
+            print_help();
+            return SW_OK;
+        case 'V':
+            print_version();
+            return SW_OK;
+        case ':':
+            return usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
+        case '?':
+        default:
+            if (optopt && optopt < 256)
+                return usage_error(NULL, "unknown option '-%c'", optopt);
+            return usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+
+    if (optind >= argc) {
+        fprintf(stderr, "stepwise: the console is not available yet in this version; "
+                        "run a command instead.\nTry 'stepwise --help'.\n");
+        return SW_USAGE;
+    }
+    const char *name = argv[optind];
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, name) != 0)
+            continue;
+        if (!commands[i].run) {
+            fprintf(stderr, "stepwise: '%s' is not available yet in this version.\n"
+                            "Try 'stepwise --help' for the commands that are.\n",
+                    name);
+            return SW_USAGE;
+        }
+        return commands[i].run(&opts, argc - optind, argv + optind);
+    }
+    return unknown_command(name);
+}
