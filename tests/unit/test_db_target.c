@@ -120,7 +120,7 @@ static void test_bad_targets(void **state)
     assert_non_null(strstr(err.message, "bogus"));
     assert_null(strstr(err.message, "hunter2"));
 
-    assert_int_equal(db_target_parse("postgresql://u:hunter2@h:notaport/db", DB_FROM_OPTION, &t,
+    assert_int_equal(db_target_parse("postgresql://u:hunter2@h/db?bogus=1", DB_FROM_OPTION, &t,
                                      &err),
                      SW_USAGE);
     assert_null(strstr(err.message, "hunter2"));
