@@ -6,15 +6,7 @@
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# run ARGS...: sets $out, $err and $rc from one run of stepwise.
-run() {
-    "$STEPWISE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
-run --help
+stepwise_run --help
 tap_is "$rc" 0 "--help exits 0"
 tap_is "$out" "$(cat "$top_srcdir/tests/cli/help.expected")" "--help matches tests/cli/help.expected"
 tap_is "$(printf '%s\n' "$out" | awk 'length > 79' | wc -l | tr -d ' ')" 0 "--help fits 80 columns"
@@ -25,10 +17,10 @@ for cmd in status plan up down goto lint diff locks history force new demo lab; 
     esac
 done
 
-run -h
+stepwise_run -h
 tap_is "$out" "$(cat "$top_srcdir/tests/cli/help.expected")" "-h is --help"
 
-run --version
+stepwise_run --version
 tap_is "$rc" 0 "--version exits 0"
 first=$(printf '%s\n' "$out" | sed -n 1p)
 tap_ok "--version names the program and a dotted version ($first)" \
@@ -38,44 +30,44 @@ tap_like "$out" "SQLite 3." "--version names SQLite's version"
 tap_like "$out" "libpg_query (PostgreSQL 15" "--version names the parser"
 tap_like "$out" "ncurses" "--version names ncurses"
 
-run stauts
+stepwise_run stauts
 tap_is "$rc" 2 "unknown command exits 2"
 tap_is "$err" "stepwise: unknown command 'stauts'
 Did you mean 'stepwise status'? See 'stepwise --help'." "unknown command: one line plus a hint"
 tap_is "$out" "" "unknown command prints nothing on stdout"
 
-run frobnicate
+stepwise_run frobnicate
 tap_is "$err" "stepwise: unknown command 'frobnicate'
 Try 'stepwise --help' for the list of commands." "far-off command gets no suggestion"
 
-run info --frobnicate
+stepwise_run info --frobnicate
 tap_is "$rc" 2 "unknown long option exits 2"
 tap_is "$err" "stepwise: unknown option '--frobnicate'
 Try 'stepwise --help'." "unknown long option: one line plus a hint"
 
-run -Q info
+stepwise_run -Q info
 tap_is "$rc" 2 "unknown short option exits 2"
 tap_is "$err" "stepwise: unknown option '-Q'
 Try 'stepwise --help'." "unknown short option named"
 
-run info --db
+stepwise_run info --db
 tap_is "$rc" 2 "option without its value exits 2"
 tap_like "$err" "option '--db' needs a value" "missing value named"
 
-run info extra
+stepwise_run info extra
 tap_is "$rc" 2 "info with an argument exits 2"
 tap_like "$err" "info takes no arguments (got 'extra')" "stray argument named"
 
-run "$(printf 'evil\033[2J')"
+stepwise_run "$(printf 'evil\033[2J')"
 tap_like "$err" "unknown command 'evil\\x1B[2J'" "control characters in arguments are escaped"
 
-run status
+stepwise_run status
 tap_is "$rc" 2 "a command not available yet exits 2"
 tap_like "$err" "'status' is not available yet" "and says so"
 
 # ---- info on SQLite
 : > "$tmp/empty.db"
-run info --db "sqlite:$tmp/empty.db"
+stepwise_run info --db "sqlite:$tmp/empty.db"
 tap_is "$rc" 0 "info on an empty SQLite file exits 0"
 sqlite_version=$(printf '%s\n' "$out" | sed -n 's/^server: *SQLite //p')
 tap_ok "info names the SQLite version ($sqlite_version)" \
@@ -85,7 +77,7 @@ server:    SQLite $sqlite_version
 file:      $tmp/empty.db
 read-only: no" "info output for a SQLite file"
 
-run info --json --db "$tmp/empty.db"
+stepwise_run info --json --db "$tmp/empty.db"
 tap_is "$out" "{
   \"target\": \"sqlite:$tmp/empty.db\",
   \"origin\": \"--db\",
@@ -100,38 +92,38 @@ tap_is "$out" "{
   \"read_only\": false
 }" "info --json for a SQLite file (a bare *.db path)"
 
-STEPWISE_DB="sqlite:$tmp/empty.db" DATABASE_URL="sqlite:$tmp/other.db" run info
+STEPWISE_DB="sqlite:$tmp/empty.db" DATABASE_URL="sqlite:$tmp/other.db" stepwise_run info
 tap_like "$out" "(from STEPWISE_DB)" "STEPWISE_DB comes before DATABASE_URL"
-DATABASE_URL="sqlite:$tmp/empty.db" run info
+DATABASE_URL="sqlite:$tmp/empty.db" stepwise_run info
 tap_like "$out" "(from DATABASE_URL)" "DATABASE_URL is the second fallback"
 
-run info --db "sqlite:$tmp/absent.db"
+stepwise_run info --db "sqlite:$tmp/absent.db"
 tap_is "$rc" 3 "a missing SQLite file exits 3"
 tap_is "$err" "stepwise: cannot open SQLite database $tmp/absent.db: No such file or directory (check the path; reading commands never create a database)" "and says which file and why"
 tap_ok "and the file was not created" test ! -e "$tmp/absent.db"
 
 echo "not a database at all, just words" > "$tmp/words.db"
-run info --db "$tmp/words.db"
+stepwise_run info --db "$tmp/words.db"
 tap_is "$rc" 3 "a text file exits 3"
 tap_like "$err" "$tmp/words.db: file is not a database" "and is named"
 
-run info --db mydb
+stepwise_run info --db mydb
 tap_is "$rc" 2 "an ambiguous target is a usage error"
 tap_like "$err" "write 'dbname=mydb' for PostgreSQL or 'sqlite:mydb'" "and says how to write it"
 
-run info --db "mysql://root:topsecret@localhost/app"
+stepwise_run info --db "mysql://root:topsecret@localhost/app"
 tap_is "$rc" 2 "another database's URL is a usage error"
 tap_unlike "$err" "topsecret" "and its password is not shown"
 tap_like "$err" "mysql://root:***@localhost/app" "the password is masked in the echo"
 
 # ---- PostgreSQL connection failures need no server: nothing listens here.
-run info --db "host=$tmp port=5999 user=alice password=hunter2 dbname=app"
+stepwise_run info --db "host=$tmp port=5999 user=alice password=hunter2 dbname=app"
 tap_is "$rc" 3 "no server at the socket exits 3"
 tap_is "$(printf '%s\n' "$err" | wc -l | tr -d ' ')" 1 "the connection error is one line"
 tap_like "$err" "stepwise: cannot connect to host=$tmp port=5999 dbname=app user=alice:" "it names the target"
 tap_unlike "$err" "hunter2" "it never shows the password"
 
-run info --db "postgresql://alice:hunter2@127.0.0.1:1/app"
+stepwise_run info --db "postgresql://alice:hunter2@127.0.0.1:1/app"
 tap_is "$rc" 3 "refused TCP connection exits 3"
 tap_unlike "$err$out" "hunter2" "URI password is never shown"
 

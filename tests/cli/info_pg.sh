@@ -6,19 +6,10 @@ if [ -z "${STEPWISE_TEST_PG:-}" ]; then
 fi
 . "$top_srcdir/tests/harness/tap.sh"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-run() {
-    "$STEPWISE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-
 server_version=$(psql -XAtqc 'show server_version' 2>/dev/null | sed 's/ .*//')
 [ -n "$server_version" ] || tap_bail "psql could not reach the test server"
 
-run info --db "$STEPWISE_TEST_PG"
+stepwise_run info --db "$STEPWISE_TEST_PG"
 tap_is "$rc" 0 "info --db CONNINFO exits 0"
 tap_is "$out" "target:    host=$PGHOST port=5432 dbname=postgres user=stepwise (from --db)
 server:    PostgreSQL $server_version (primary)
@@ -27,17 +18,17 @@ user:      stepwise
 socket:    $PGHOST port 5432
 read-only: no" "info shows target, server, role, database, user and socket"
 
-run info --db "postgresql://stepwise@/postgres?host=$PGHOST&application_name=x"
+stepwise_run info --db "postgresql://stepwise@/postgres?host=$PGHOST&application_name=x"
 tap_is "$rc" 0 "a URI works too"
 tap_like "$out" "server:    PostgreSQL $server_version (primary)" "URI reaches the same server"
 
 # Nothing given: libpq's own environment (PGHOST, PGUSER, ... from with-pg).
-run info
+stepwise_run info
 tap_is "$rc" 0 "libpq environment is the last fallback"
 tap_like "$out" "(from libpq environment)" "and is named as the origin"
 tap_like "$out" "host=$PGHOST port=5432 dbname=postgres user=stepwise" "showing what libpq will use"
 
-STEPWISE_DB="$STEPWISE_TEST_PG" run info --json
+STEPWISE_DB="$STEPWISE_TEST_PG" stepwise_run info --json
 tap_is "$rc" 0 "info --json exits 0"
 num=$(psql -XAtqc 'show server_version_num')
 tap_is "$out" "{
@@ -55,15 +46,15 @@ tap_is "$out" "{
 }" "info --json from STEPWISE_DB"
 
 psql -XAtqc "create database \"shop\$x\"" >/dev/null
-run info --db "$STEPWISE_TEST_PG dbname=shop\$x"
+stepwise_run info --db "$STEPWISE_TEST_PG dbname=shop\$x"
 tap_like "$out" "database:  shop\$x" "later conninfo keywords win (dbname)"
 
 psql -XAtqc "alter database postgres set default_transaction_read_only = on" >/dev/null
-run info --db "$STEPWISE_TEST_PG"
+stepwise_run info --db "$STEPWISE_TEST_PG"
 tap_like "$out" "read-only: yes" "a read-only default is reported"
 PGOPTIONS="-c default_transaction_read_only=off" psql -XAtqc "alter database postgres reset default_transaction_read_only" >/dev/null
 
-run info --db "$STEPWISE_TEST_PG user=ghost password=hunter2"
+stepwise_run info --db "$STEPWISE_TEST_PG user=ghost password=hunter2"
 tap_is "$rc" 3 "an unknown role exits 3"
 tap_like "$err" "role \"ghost\" does not exist" "the server's reason is shown"
 tap_unlike "$err" "hunter2" "the password is not"

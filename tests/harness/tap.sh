@@ -56,6 +56,16 @@ tap_unlike() {
 
 tap_diag() { printf '# %s\n' "$*"; }
 
+# stepwise_run ARG...: runs the program under test ($STEPWISE) with no
+# standard input and sets $out, $err (trailing newlines cut) and $rc.
+stepwise_run() {
+    _tap_tmp=${_tap_tmp:-$(mktemp -d)}
+    "$STEPWISE" "$@" >"$_tap_tmp/out" 2>"$_tap_tmp/err" </dev/null
+    rc=$?
+    out=$(cat "$_tap_tmp/out")
+    err=$(cat "$_tap_tmp/err")
+}
+
 # tap_skip_all REASON: the whole script is skipped (TAP "1..0 # SKIP").
 tap_skip_all() {
     printf '1..0 # SKIP %s\n' "$*"
@@ -69,6 +79,7 @@ tap_bail() {
 }
 
 tap_done() {
+    [ -z "${_tap_tmp:-}" ] || rm -rf "$_tap_tmp"
     printf '1..%d\n' "$tap_count"
     [ "$tap_failed" -eq 0 ]
 }
