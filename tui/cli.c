@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/db.h"
 #include "core/json.h"
@@ -181,7 +180,6 @@ static void print_field(const char *label, const char *value)
 
 static int cmd_info(const cli_options *opts, int argc, char **argv)
 {
-    (void)argv;
     if (argc > 1)
         return usage_error("Usage: stepwise info [--db TARGET] [--json]",
                            "info takes no arguments (got '%s')", argv[1]);
