@@ -11,18 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/db.h"
-#include "core/json.h"
 #include "core/util.h"
 #include "core/version.h"
-
-typedef struct cli_options {
-    const char *db;
-    const char *dir;
-    const char *table;
-    bool json;
-    bool yes;
-} cli_options;
 
 typedef int (*command_fn)(const cli_options *opts, int argc, char **argv);
 
@@ -33,15 +23,13 @@ typedef struct command {
     command_fn run; /* NULL: listed in --help, not available in this build */
 } command;
 
-static int cmd_info(const cli_options *opts, int argc, char **argv);
-
 static const command commands[] = {
     {"status", "", "list applied, pending, dirty and drifted versions", NULL},
     {"plan", "[TARGET]", "show what up, down or goto would run", NULL},
     {"up", "[N]", "apply pending migrations", NULL},
     {"down", "[N]", "roll back applied migrations", NULL},
     {"goto", "VERSION", "apply or roll back to VERSION", NULL},
-    {"lint", "[FILE...]", "lock-safety findings for migration scripts", NULL},
+    {"lint", "[FILE...]", "lock-safety findings for migration scripts", cmd_lint},
     {"diff", "[VERSION]", "schema diff of a dry run", NULL},
     {"locks", "", "lock waits and the blocking tree", NULL},
     {"history", "", "the audit trail", NULL},
@@ -118,8 +106,7 @@ static size_t edit_distance(const char *a, const char *b)
     return d;
 }
 
-static int usage_error(const char *hint, const char *fmt, ...) SW_PRINTF(2, 3);
-static int usage_error(const char *hint, const char *fmt, ...)
+int usage_error(const char *hint, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -153,7 +140,7 @@ static int unknown_command(const char *name)
                        name);
 }
 
-static int report(const sw_error *err)
+int report_error(const sw_error *err)
 {
     char *shown = text_escaped(err->message);
     fprintf(stderr, "stepwise: %s\n", shown);
@@ -161,7 +148,7 @@ static int report(const sw_error *err)
     return err->status;
 }
 
-static sw_status open_target(const cli_options *opts, unsigned flags, db_target *target, db **out,
+sw_status open_target(const cli_options *opts, unsigned flags, db_target *target, db **out,
                              sw_error *err)
 {
     sw_status st = db_target_resolve(opts->db, getenv("STEPWISE_DB"), getenv("DATABASE_URL"),
@@ -171,85 +158,7 @@ static sw_status open_target(const cli_options *opts, unsigned flags, db_target 
     return db_open(target, flags, out, err);
 }
 
-static void print_field(const char *label, const char *value)
-{
-    char *shown = text_escaped(value ? value : "");
-    printf("%-10s %s\n", label, shown);
-    free(shown);
-}
-
-static int cmd_info(const cli_options *opts, int argc, char **argv)
-{
-    if (argc > 1)
-        return usage_error("Usage: stepwise info [--db TARGET] [--json]",
-                           "info takes no arguments (got '%s')", argv[1]);
-    sw_error err = {0};
-    db_target target;
-    db *d = NULL;
-    db_server_info info;
-    if (open_target(opts, DB_OPEN_EXISTING, &target, &d, &err) != SW_OK ||
-        db_server_info_get(d, &info, &err) != SW_OK) {
-        db_close(d);
-        db_target_free(&target);
-        return err.status == SW_USAGE ? usage_error(NULL, "%s", err.message) : report(&err);
-    }
-
-    bool postgres = db_get_kind(d) == DB_POSTGRES;
-    const char *role = !postgres ? NULL : info.in_recovery ? "replica" : "primary";
-    if (opts->json) {
-        strbuf sb = {0};
-        json_writer w;
-        json_init(&w, &sb, true);
-        json_begin_object(&w);
-        json_key(&w, "target");
-        json_string(&w, target.display);
-        json_key(&w, "origin");
-        json_string(&w, db_origin_name(target.origin));
-        json_key(&w, "driver");
-        json_string(&w, postgres ? "postgresql" : "sqlite");
-        json_key(&w, "server_version");
-        json_string(&w, info.version);
-        json_key(&w, "server_version_num");
-        json_int(&w, info.version_num);
-        json_key(&w, "database");
-        json_string(&w, info.database);
-        json_key(&w, "user");
-        json_string(&w, info.user);
-        json_key(&w, "host");
-        json_string(&w, info.host);
-        json_key(&w, "port");
-        json_string(&w, info.port);
-        json_key(&w, "role");
-        json_string(&w, role);
-        json_key(&w, "read_only");
-        json_bool(&w, info.read_only);
-        json_end_object(&w);
-        printf("%s\n", strbuf_str(&sb));
-        strbuf_free(&sb);
-    } else {
-        char *target_line = xasprintf("%s (from %s)", target.display, db_origin_name(target.origin));
-        print_field("target:", target_line);
-        free(target_line);
-        char *server = xasprintf("%s %s%s%s%s", info.product, info.version, role ? " (" : "",
-                                 role ? role : "", role ? ")" : "");
-        print_field("server:", server);
-        free(server);
-        print_field(postgres ? "database:" : "file:", info.database);
-        if (postgres) {
-            print_field("user:", info.user);
-            char *where = xasprintf("%s port %s", info.host, info.port);
-            print_field(info.host[0] == '/' ? "socket:" : "host:", where);
-            free(where);
-        }
-        print_field("read-only:", info.read_only ? "yes" : "no");
-    }
-    db_server_info_free(&info);
-    db_close(d);
-    db_target_free(&target);
-    return SW_OK;
-}
-
-enum { OPT_DIR = 256, OPT_TABLE, OPT_JSON };
+enum { OPT_DIR = 256, OPT_TABLE, OPT_JSON, OPT_LOCKS, OPT_STRICT, OPT_RULES };
 
 int cli_main(int argc, char **argv)
 {
@@ -258,6 +167,9 @@ int cli_main(int argc, char **argv)
         {"dir", required_argument, NULL, OPT_DIR},
         {"table", required_argument, NULL, OPT_TABLE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"locks", no_argument, NULL, OPT_LOCKS},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"rules", no_argument, NULL, OPT_RULES},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -279,6 +191,15 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_JSON:
             opts.json = true;
+            break;
+        case OPT_LOCKS:
+            opts.locks = true;
+            break;
+        case OPT_STRICT:
+            opts.strict = true;
+            break;
+        case OPT_RULES:
+            opts.rules = true;
             break;
         case 'y':
             opts.yes = true;

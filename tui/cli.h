@@ -1,9 +1,36 @@
 /* The command line: global options, the subcommand table that also drives
- * --help, and the commands that print rather than open the console. */
+ * --help, and what the commands (tui/cmd_*.c) share. */
 #ifndef STEPWISE_CLI_H
 #define STEPWISE_CLI_H
 
+#include <stdbool.h>
+
+#include "core/db.h"
+#include "core/error.h"
+
+typedef struct cli_options {
+    const char *db;
+    const char *dir;
+    const char *table;
+    bool json;
+    bool yes;
+    bool locks;   /* lint: predicted locks per statement */
+    bool strict;  /* lint: warnings fail too */
+    bool rules;   /* lint: list the rules */
+} cli_options;
+
 /* Parse argv, run the command, return the exit status (stepwise.1). */
 int cli_main(int argc, char **argv);
+
+/* "stepwise: <message>" and a hint line on stderr; returns SW_USAGE. */
+int usage_error(const char *hint, const char *fmt, ...) SW_PRINTF(2, 3);
+/* "stepwise: <message>" on stderr; returns the error's status. */
+int report_error(const sw_error *err);
+/* The target of --db and its fallbacks, opened. */
+sw_status open_target(const cli_options *opts, unsigned flags, db_target *target, db **out,
+                      sw_error *err);
+
+int cmd_info(const cli_options *opts, int argc, char **argv);
+int cmd_lint(const cli_options *opts, int argc, char **argv);
 
 #endif
