@@ -29,7 +29,7 @@ static const command commands[] = {
     {"up", "[N]", "apply pending migrations", NULL},
     {"down", "[N]", "roll back applied migrations", NULL},
     {"goto", "VERSION", "apply or roll back to VERSION", NULL},
-    {"lint", "[FILE...]", "lock-safety findings for migration scripts", cmd_lint},
+    {"lint", "[FILE...]", "lock-safety findings, predicted locks", cmd_lint},
     {"diff", "[VERSION]", "schema diff of a dry run", NULL},
     {"locks", "", "lock waits and the blocking tree", NULL},
     {"history", "", "the audit trail", NULL},
@@ -76,6 +76,9 @@ static void print_help(void)
            "      --json        machine-readable output from reading commands\n"
            "  -y, --yes         do not ask; required to change a database\n"
            "                    when standard input is not a terminal\n"
+           "      --locks       lint: the locks each statement takes\n"
+           "      --strict      lint: warnings fail too (exit 1)\n"
+           "      --rules       lint: list the rules\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"

@@ -286,8 +286,11 @@ static void print_locks(lint_run *run, const lint_file *f)
             printf("    no table locks\n");
         for (size_t k = 0; k < s->nlocks; k++) {
             const sql_lock *l = &s->locks[k];
-            char *line = xasprintf("%-22s %s%s%s", lock_mode_name(l->mode), l->relation,
-                                   l->created ? " (new)" : "", l->index ? " (index)" : "");
+            char *line = xasprintf("%-23s %s%s", lock_mode_name(l->mode), l->relation,
+                                   l->created && l->index ? " (new index)"
+                                   : l->created           ? " (new)"
+                                   : l->index             ? " (index)"
+                                                          : "");
             if (run->catalog && !l->created && l->mode > LOCK_ACCESS_SHARE) {
                 char *size = size_text(relation_size_of(run, l->relation));
                 char *longer = xasprintf("%s  [%s]", line, size);

@@ -1,0 +1,3 @@
+SELECT 1;
+CREATE TABLE (id int);
+ALTER TABLE orders ADD COLUMN x int;

@@ -1,0 +1,2 @@
+CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+ALTER TABLE customers ADD COLUMN phone text;

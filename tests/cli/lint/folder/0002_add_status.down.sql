@@ -1,0 +1,2 @@
+DROP INDEX orders_status;
+ALTER TABLE orders DROP COLUMN status;
