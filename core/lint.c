@@ -404,6 +404,14 @@ static const PgQuery__Constraint *constraint_of(const Node *n)
     return n && n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT ? n->constraint : NULL;
 }
 
+/* NULL, or NULL::type. */
+static bool is_null_constant(const Node *n)
+{
+    if (n && n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        n = n->type_cast->arg;
+    return n && n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull;
+}
+
 static void lint_foreign_key(lint_ctx *c, const char *table, const PgQuery__Constraint *k)
 {
     char *ref = k->pktable ? relation_of(k->pktable) : xstrdup("?");
@@ -432,10 +440,10 @@ static void lint_foreign_key(lint_ctx *c, const char *table, const PgQuery__Cons
 }
 
 static void lint_column_def(lint_ctx *c, const char *table, const PgQuery__ColumnDef *col,
-                            bool existing_table, bool if_not_exists)
+                            bool existing_table, bool if_not_exists, bool table_key)
 {
     char *type = type_text(col->type_name);
-    bool primary = false, not_null = col->is_not_null, has_default = col->raw_default != NULL;
+    bool primary = table_key, not_null = col->is_not_null, has_default = col->raw_default != NULL;
     const PgQuery__Constraint *identity = NULL, *generated = NULL, *default_constraint = NULL;
     for (size_t i = 0; i < col->n_constraints; i++) {
         const PgQuery__Constraint *k = constraint_of(col->constraints[i]);
@@ -450,7 +458,7 @@ static void lint_column_def(lint_ctx *c, const char *table, const PgQuery__Colum
             not_null = true;
             break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-            has_default = true;
+            has_default = !is_null_constant(k->raw_expr); /* DEFAULT NULL is none */
             default_constraint = k;
             break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
@@ -578,6 +586,22 @@ static void lint_add_constraint(lint_ctx *c, const char *table, const PgQuery__C
     }
 }
 
+/* No USING, or a USING that only reads the column (cast or not): the
+ * values are not recomputed, so the change can still skip the rewrite. */
+static bool using_is_the_column(const Node *using, const char *column)
+{
+    if (!using)
+        return true;
+    if (using->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+        using = using->type_cast->arg;
+    if (!using || using->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
+        using->column_ref->n_fields == 0)
+        return false;
+    const Node *last = using->column_ref->fields[using->column_ref->n_fields - 1];
+    return last && last->node_case == PG_QUERY__NODE__NODE_STRING && column &&
+           strcmp(last->string->sval, column) == 0;
+}
+
 static void lint_alter_column_type(lint_ctx *c, const char *table, const PgQuery__AlterTableCmd *cmd,
                                    bool existing)
 {
@@ -586,7 +610,9 @@ static void lint_alter_column_type(lint_ctx *c, const char *table, const PgQuery
     char *to = type_text(cmd->def->column_def->type_name);
     const char *from = schema_type(c->schema, table, cmd->name);
     type_hints(c, table, cmd->name, to, false);
-    if (existing && !(from && binary_coercible(from, to))) {
+    bool coercible = from && binary_coercible(from, to) &&
+                     using_is_the_column(cmd->def->column_def->raw_default, cmd->name);
+    if (existing && !coercible) {
         if (from)
             report(c, "changing-column-type", -1,
                    "add a new column, backfill it in batches, switch the application, then drop "
@@ -622,10 +648,9 @@ static void lint_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *a)
         switch (cmd->subtype) {
         case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
             if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-                lint_column_def(c, table, cmd->def->column_def, existing, cmd->missing_ok);
+                lint_column_def(c, table, cmd->def->column_def, existing, cmd->missing_ok, false);
             break;
         case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
-            if (existing)
             if (existing) {
                 char *note = lock_note(c, table);
                 report(c, "dropping-column", loss_severity(c),
@@ -706,17 +731,7 @@ static void lint_create_table(lint_ctx *c, const PgQuery__CreateStmt *cs)
                     strcmp(pk->keys[j]->string->sval, col->colname) == 0)
                     key = true;
         }
-        if (key) {
-            char *type = type_text(col->type_name);
-            if (type_is(type, "integer") || type_is(type, "smallint"))
-                report(c, "prefer-bigint", -1,
-                       "use bigint (or bigint GENERATED ALWAYS AS IDENTITY): changing the type "
-                       "of a key later rewrites the table and every referencing one",
-                       "key column %s.%s is %s, which may run out of values", table, col->colname,
-                       type);
-            free(type);
-        }
-        lint_column_def(c, table, col, false, true);
+        lint_column_def(c, table, col, false, true, key);
     }
     mark_created(c, table);
     free(table);
@@ -757,20 +772,28 @@ static void lint_index(lint_ctx *c, const PgQuery__IndexStmt *ix)
     free(table);
 }
 
-static char *list_name(const Node *n)
+/* "schema.name" from a list of String nodes, quoted where needed. */
+static char *names_join(Node *const *items, size_t n_items)
 {
-    if (!n || n->node_case != PG_QUERY__NODE__NODE_LIST)
-        return NULL;
     strbuf sb = {0};
-    for (size_t i = 0; i < n->list->n_items; i++) {
-        const Node *p = n->list->items[i];
+    for (size_t i = 0; i < n_items; i++) {
+        const Node *p = items[i];
         if (!p || p->node_case != PG_QUERY__NODE__NODE_STRING)
             continue;
         char *q = sql_quote_identifier(p->string->sval);
         strbuf_appendf(&sb, "%s%s", sb.len ? "." : "", q);
         free(q);
     }
-    return strbuf_detach(&sb);
+    return sb.len ? strbuf_detach(&sb) : xstrdup("?");
+}
+
+static char *list_name(const Node *n)
+{
+    if (n && n->node_case == PG_QUERY__NODE__NODE_LIST)
+        return names_join(n->list->items, n->list->n_items);
+    if (n && n->node_case == PG_QUERY__NODE__NODE_STRING)
+        return sql_quote_identifier(n->string->sval);
+    return NULL;
 }
 
 static void lint_drop(lint_ctx *c, const PgQuery__DropStmt *d)
@@ -800,10 +823,14 @@ static void lint_drop(lint_ctx *c, const PgQuery__DropStmt *d)
             schema_drop_table(c->schema, name);
         free(name);
     }
-    if (c->opts->no_transaction && !d->missing_ok)
+    if (c->opts->no_transaction && !d->missing_ok) {
+        char *name = d->n_objects ? list_name(d->objects[0]) : NULL;
         report(c, "prefer-robust-statements", -1,
                "DROP ... IF EXISTS: a retried no-transaction migration re-runs its statements",
-               "DROP without IF EXISTS in a migration that runs without a transaction");
+               "%s%s%s has no IF EXISTS, in a migration that runs without a transaction",
+               c->script->statements[c->stmt].kind, name ? " " : "", name ? name : "");
+        free(name);
+    }
 }
 
 static void lint_rename(lint_ctx *c, const PgQuery__RenameStmt *r)
@@ -812,6 +839,13 @@ static void lint_rename(lint_ctx *c, const PgQuery__RenameStmt *r)
         return;
     char *table = relation_of(r->relation);
     char *note = lock_note(c, table);
+    if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && is_new(c, table) && r->newname) {
+        PgQuery__RangeVar renamed = *r->relation;
+        renamed.relname = r->newname;
+        char *new_name = relation_of(&renamed);
+        mark_created(c, new_name);
+        free(new_name);
+    }
     if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !is_new(c, table))
         report(c, "renaming-table", -1,
                "create the new name as a view (or the old one as a view after renaming), move "
@@ -837,21 +871,65 @@ static const sql_lock *first_real_lock(const lint_ctx *c, const sql_statement *s
     return NULL;
 }
 
+/* Every relation the statement takes a lock on and does not create:
+ * " on a, b", or "" when there is none. */
+static char *locked_relations(const sql_statement *s)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (!s->locks[i].created)
+            strbuf_appendf(&sb, "%s%s", sb.len ? ", " : " on ", s->locks[i].relation);
+    return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* Every relation the statement locks was created earlier in this script
+ * (and it locks at least one). */
+static bool only_new_relations(const lint_ctx *c, const sql_statement *s)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (!s->locks[i].created && !is_new(c, s->locks[i].relation))
+            return false;
+    return s->nlocks > 0;
+}
+
+/* SET lock_timeout to a value other than 0, for the rest of the session
+ * (SET LOCAL ends with the statement's own transaction). */
+static bool sets_lock_timeout(const PgQuery__VariableSetStmt *v)
+{
+    if (v->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE || v->is_local || v->n_args != 1 ||
+        !v->args[0] || v->args[0]->node_case != PG_QUERY__NODE__NODE_A_CONST)
+        return false;
+    const PgQuery__AConst *k = v->args[0]->a_const;
+    switch (k->val_case) {
+    case PG_QUERY__A__CONST__VAL_IVAL:
+        return k->ival->ival != 0;
+    case PG_QUERY__A__CONST__VAL_FVAL:
+        return strtod(k->fval->fval, NULL) > 0;
+    case PG_QUERY__A__CONST__VAL_SVAL:
+        return strtod(k->sval->sval, NULL) > 0;
+    default:
+        return false;
+    }
+}
+
 static void lint_statement(lint_ctx *c, const sql_statement *s)
 {
     const Node *n = s->tree;
-    if (!n)
-        return;
-    if (!s->transactional && !c->opts->no_transaction)
+    if (!s->transactional && !c->opts->no_transaction) {
+        char *on = locked_relations(s);
         report(c, "non-transactional-statement", -1,
                "put it in a migration of its own marked -- stepwise:no-transaction",
-               "%s cannot run inside a transaction block, and this migration runs in one",
-               s->kind);
+               "%s%s%s%s cannot run inside a transaction block, and this migration runs in one",
+               s->kind, s->detail && *s->detail ? " " : "", s->detail ? s->detail : "", on);
+        free(on);
+    }
     if (s->transaction_control)
         report(c, "transaction-control", -1,
                "remove it: stepwise runs each migration in its own transaction, or statement by "
                "statement with -- stepwise:no-transaction",
                "%s inside a migration script", s->kind);
+    if (!n)
+        return; /* a SQLite statement the PostgreSQL grammar does not know */
 
     if (c->opts->no_transaction && !c->opts->lock_timeout_set && !c->lock_timeout_seen &&
         !c->lock_timeout_reported) {
@@ -871,7 +949,7 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
     switch (n->node_case) {
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         if (n->variable_set_stmt->name && strcmp(n->variable_set_stmt->name, "lock_timeout") == 0)
-            c->lock_timeout_seen = true;
+            c->lock_timeout_seen = sets_lock_timeout(n->variable_set_stmt);
         break;
     case PG_QUERY__NODE__NODE_CREATE_STMT:
         lint_create_table(c, n->create_stmt);
@@ -893,7 +971,7 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
         lint_drop(c, n->drop_stmt);
         break;
     case PG_QUERY__NODE__NODE_REINDEX_STMT:
-        if (strstr(s->kind, "CONCURRENTLY") == NULL)
+        if (strstr(s->kind, "CONCURRENTLY") == NULL && !only_new_relations(c, s))
             report(c, "require-concurrent-reindex", -1,
                    "REINDEX ... CONCURRENTLY in a -- stepwise:no-transaction migration (SHARE "
                    "UPDATE EXCLUSIVE)",
@@ -913,7 +991,7 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
                    s->nlocks ? s->locks[0].relation : "");
         break;
     case PG_QUERY__NODE__NODE_VACUUM_STMT:
-        if (strcmp(s->kind, "VACUUM FULL") == 0)
+        if (strcmp(s->kind, "VACUUM FULL") == 0 && !only_new_relations(c, s))
             report(c, "vacuum-full", -1,
                    "plain VACUUM (SHARE UPDATE EXCLUSIVE) for dead rows; pg_repack or pg_squeeze "
                    "to shrink online",
@@ -921,9 +999,10 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
                    s->nlocks ? s->locks[0].relation : "every table");
         break;
     case PG_QUERY__NODE__NODE_CLUSTER_STMT:
-        report(c, "cluster", -1, "pg_repack can reorder a table online",
-               "CLUSTER rewrites %s under ACCESS EXCLUSIVE (blocks reads and writes)",
-               s->nlocks ? s->locks[0].relation : "every clustered table");
+        if (!only_new_relations(c, s))
+            report(c, "cluster", -1, "pg_repack can reorder a table online",
+                   "CLUSTER rewrites %s under ACCESS EXCLUSIVE (blocks reads and writes)",
+                   s->nlocks ? s->locks[0].relation : "every clustered table");
         break;
     case PG_QUERY__NODE__NODE_DROPDB_STMT:
         report(c, "dropping-database", -1, "drop databases by hand, never from a migration",
@@ -933,11 +1012,15 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
         for (size_t i = 0; i < n->create_domain_stmt->n_constraints; i++) {
             const PgQuery__Constraint *k = constraint_of(n->create_domain_stmt->constraints[i]);
             if (k && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
+                char *domain = names_join(n->create_domain_stmt->domainname,
+                                          n->create_domain_stmt->n_domainname);
                 report(c, "domain-check-constraint", -1,
                        "put the CHECK on the columns (table constraints can be added NOT VALID "
                        "and validated online)",
-                       "a domain with a CHECK: changing the check later validates every column "
-                       "of every table that uses the domain, under lock");
+                       "domain %s has a CHECK: changing the check later validates every column "
+                       "of every table that uses the domain, under lock",
+                       domain);
+                free(domain);
                 break;
             }
         }
@@ -945,11 +1028,15 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
     case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT: {
         const PgQuery__AlterDomainStmt *ad = n->alter_domain_stmt;
         const PgQuery__Constraint *k = constraint_of(ad->def);
-        if (ad->subtype && strcmp(ad->subtype, "C") == 0 && k && !k->skip_validation)
+        if (ad->subtype && strcmp(ad->subtype, "C") == 0 && k && !k->skip_validation) {
+            char *domain = names_join(ad->type_name, ad->n_type_name);
             report(c, "domain-check-constraint", -1,
                    "ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT later",
-                   "ALTER DOMAIN ADD CONSTRAINT checks every column of every table that uses the "
-                   "domain, under SHARE lock on each table");
+                   "ALTER DOMAIN %s ADD CONSTRAINT checks every column of every table that uses "
+                   "the domain, under SHARE lock on each table",
+                   domain);
+            free(domain);
+        }
         break;
     }
     case PG_QUERY__NODE__NODE_UPDATE_STMT:
@@ -1044,7 +1131,10 @@ void lint_script(const sql_script *script, const lint_options *opts, lint_schema
     lint_ctx c = {.script = script, .opts = opts, .schema = schema, .out = out};
     for (size_t i = 0; i < script->count; i++) {
         const sql_statement *s = &script->statements[i];
-        if (!s->analysed)
+        /* Rejected by the grammar: the caller reports it. A SQLite
+         * statement the PostgreSQL grammar does not know is no error: its
+         * keywords still tell transaction control and VACUUM. */
+        if (s->error || (!s->analysed && script->dialect != SQL_SQLITE))
             continue;
         size_t first = out->count;
         c.stmt = i;

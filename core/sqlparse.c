@@ -244,18 +244,47 @@ typedef struct read_walk {
     sql_statement *stmt;
     char **ctes;
     size_t nctes, ctes_cap;
-    lock_mode mode;
+    /* The names after FOR UPDATE/SHARE OF: they refer to FROM items (often
+     * by alias), they are not relations to lock on their own. */
+    const PgQuery__RangeVar **of_names;
+    size_t nof, of_cap;
+    /* While walking the FROM clause of a SELECT with FOR UPDATE/SHARE OF:
+     * that SELECT, whose OF list says which FROM items get ROW SHARE; NULL
+     * when every table in that FROM clause does. */
+    const PgQuery__SelectStmt *locking;
 } read_walk;
 
-static void collect_cte(const void *message, void *arg)
+static void collect_names(const void *message, void *arg)
 {
     const ProtobufCMessage *m = message;
     read_walk *w = arg;
-    if (m->descriptor != &pg_query__common_table_expr__descriptor)
-        return;
-    const PgQuery__CommonTableExpr *cte = (const PgQuery__CommonTableExpr *)m;
-    w->ctes = array_grow(w->ctes, &w->ctes_cap, w->nctes + 1, sizeof *w->ctes);
-    w->ctes[w->nctes++] = cte->ctename;
+    if (m->descriptor == &pg_query__common_table_expr__descriptor) {
+        const PgQuery__CommonTableExpr *cte = (const PgQuery__CommonTableExpr *)m;
+        w->ctes = array_grow(w->ctes, &w->ctes_cap, w->nctes + 1, sizeof *w->ctes);
+        w->ctes[w->nctes++] = cte->ctename;
+    } else if (m->descriptor == &pg_query__locking_clause__descriptor) {
+        const PgQuery__LockingClause *lc = (const PgQuery__LockingClause *)m;
+        for (size_t i = 0; i < lc->n_locked_rels; i++) {
+            const Node *r = lc->locked_rels[i];
+            if (!r || r->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+                continue;
+            w->of_names = array_grow(w->of_names, &w->of_cap, w->nof + 1, sizeof *w->of_names);
+            w->of_names[w->nof++] = r->range_var;
+        }
+    }
+}
+
+/* False for a name that is a CTE or the target of FOR UPDATE OF. */
+static bool names_relation(const read_walk *w, const PgQuery__RangeVar *rv)
+{
+    for (size_t i = 0; i < w->nof; i++)
+        if (w->of_names[i] == rv)
+            return false;
+    if (!rv->schemaname || !*rv->schemaname)
+        for (size_t i = 0; i < w->nctes; i++)
+            if (strcmp(w->ctes[i], rv->relname) == 0)
+                return false; /* a CTE, not a relation */
+    return true;
 }
 
 static void collect_read(const void *message, void *arg)
@@ -265,26 +294,120 @@ static void collect_read(const void *message, void *arg)
     if (m->descriptor != &pg_query__range_var__descriptor)
         return;
     const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-    if (!rv->schemaname || !*rv->schemaname)
-        for (size_t i = 0; i < w->nctes; i++)
-            if (strcmp(w->ctes[i], rv->relname) == 0)
-                return; /* a CTE, not a relation */
-    add_lock(w->stmt, rv, w->mode, w->mode == LOCK_ROW_SHARE ? "SELECT ... FOR UPDATE/SHARE" : "read");
+    if (names_relation(w, rv))
+        add_lock(w->stmt, rv, LOCK_ACCESS_SHARE, "read");
 }
 
-/* Every relation named anywhere below `tree` that has no lock yet is read:
- * ACCESS SHARE, or ROW SHARE under FOR UPDATE/SHARE. */
+/* INSERT, UPDATE, DELETE and MERGE wherever they are, the statement itself
+ * or a data-modifying WITH: ROW EXCLUSIVE on their target. */
+static void collect_write(const void *message, void *arg)
+{
+    const ProtobufCMessage *m = message;
+    read_walk *w = arg;
+    const PgQuery__RangeVar *target;
+    bool where = true;
+    if (m->descriptor == &pg_query__insert_stmt__descriptor) {
+        target = ((const PgQuery__InsertStmt *)m)->relation;
+    } else if (m->descriptor == &pg_query__update_stmt__descriptor) {
+        target = ((const PgQuery__UpdateStmt *)m)->relation;
+        where = ((const PgQuery__UpdateStmt *)m)->where_clause != NULL;
+    } else if (m->descriptor == &pg_query__delete_stmt__descriptor) {
+        target = ((const PgQuery__DeleteStmt *)m)->relation;
+        where = ((const PgQuery__DeleteStmt *)m)->where_clause != NULL;
+    } else if (m->descriptor == &pg_query__merge_stmt__descriptor) {
+        target = ((const PgQuery__MergeStmt *)m)->relation;
+    } else {
+        return;
+    }
+    if (!where)
+        w->stmt->destructive = true;
+    add_lock(w->stmt, target, LOCK_ROW_EXCLUSIVE, "data-modifying WITH");
+}
+
+/* Does the FOR UPDATE/SHARE OF list of `sel` name the FROM item `name`
+ * (its alias, or the table's own name when it has none)? */
+static bool locking_names(const PgQuery__SelectStmt *sel, const char *name)
+{
+    for (size_t i = 0; i < sel->n_locking_clause; i++) {
+        const Node *c = sel->locking_clause[i];
+        if (!c || c->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE)
+            continue;
+        for (size_t k = 0; k < c->locking_clause->n_locked_rels; k++) {
+            const Node *r = c->locking_clause->locked_rels[k];
+            if (r && r->node_case == PG_QUERY__NODE__NODE_RANGE_VAR &&
+                strcmp(r->range_var->relname, name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void collect_locked(const void *message, void *arg)
+{
+    const ProtobufCMessage *m = message;
+    read_walk *w = arg;
+    if (m->descriptor == &pg_query__range_var__descriptor) {
+        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+        const char *name = rv->alias && rv->alias->aliasname && *rv->alias->aliasname
+                               ? rv->alias->aliasname
+                               : rv->relname;
+        if (names_relation(w, rv) && (!w->locking || locking_names(w->locking, name)))
+            add_lock(w->stmt, rv, LOCK_ROW_SHARE, "SELECT ... FOR UPDATE/SHARE");
+    } else if (m->descriptor == &pg_query__range_subselect__descriptor && w->locking) {
+        /* FOR UPDATE OF a sub-select's alias locks every table in it */
+        const PgQuery__RangeSubselect *sub = (const PgQuery__RangeSubselect *)m;
+        if (sub->alias && sub->alias->aliasname && sub->subquery &&
+            locking_names(w->locking, sub->alias->aliasname)) {
+            read_walk all = *w;
+            all.locking = NULL;
+            walk(&sub->subquery->base, collect_locked, &all, 0);
+        }
+    }
+}
+
+/* SELECT ... FOR UPDATE/SHARE/NO KEY UPDATE/KEY SHARE, at any level: ROW
+ * SHARE on the tables of its FROM clause, or on those its OF list names. */
+static void collect_row_share(const void *message, void *arg)
+{
+    const ProtobufCMessage *m = message;
+    const read_walk *w = arg;
+    if (m->descriptor != &pg_query__select_stmt__descriptor)
+        return;
+    const PgQuery__SelectStmt *sel = (const PgQuery__SelectStmt *)m;
+    if (sel->n_locking_clause == 0)
+        return;
+    read_walk sub = *w;
+    sub.locking = NULL;
+    for (size_t i = 0; i < sel->n_locking_clause; i++) {
+        const Node *c = sel->locking_clause[i];
+        if (c && c->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
+            c->locking_clause->n_locked_rels > 0)
+            sub.locking = sel;
+    }
+    for (size_t i = 0; i < sel->n_locking_clause && sub.locking; i++) {
+        const Node *c = sel->locking_clause[i];
+        if (c && c->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
+            c->locking_clause->n_locked_rels == 0)
+            sub.locking = NULL; /* a clause without OF: every table */
+    }
+    for (size_t i = 0; i < sel->n_from_clause; i++)
+        if (sel->from_clause[i])
+            walk(&sel->from_clause[i]->base, collect_locked, &sub, 0);
+}
+
+/* Every relation named anywhere below `tree` that has no lock yet: the
+ * targets of INSERT/UPDATE/DELETE/MERGE (also inside WITH) take ROW
+ * EXCLUSIVE, the tables under FOR UPDATE/SHARE ROW SHARE, the rest is read
+ * (ACCESS SHARE). CTE names and FOR UPDATE OF names are not relations. */
 static void add_reads(sql_statement *s, const ProtobufCMessage *tree)
 {
-    read_walk w = {.stmt = s, .mode = LOCK_ACCESS_SHARE};
-    walk(tree, collect_cte, &w, 0);
+    read_walk w = {.stmt = s};
+    walk(tree, collect_names, &w, 0);
+    walk(tree, collect_write, &w, 0);
+    walk(tree, collect_row_share, &w, 0);
     walk(tree, collect_read, &w, 0);
     free(w.ctes);
-}
-
-static bool select_has_locking(const PgQuery__SelectStmt *sel)
-{
-    return sel && sel->n_locking_clause > 0;
+    free(w.of_names);
 }
 
 /* ------------------------------------------------------ classification */
@@ -350,7 +473,9 @@ static lock_mode reloptions_lock(const Node *def)
 {
     static const char *const light[] = {
         "fillfactor", "parallel_workers", "toast_tuple_target", "vacuum_index_cleanup",
-        "vacuum_truncate", "log_autovacuum_min_duration", "user_catalog_table_no", NULL};
+        "vacuum_truncate", "log_autovacuum_min_duration",
+        /* B-tree index options */
+        "deduplicate_items", "vacuum_cleanup_index_scale_factor", NULL};
     if (!def || def->node_case != PG_QUERY__NODE__NODE_LIST)
         return LOCK_ACCESS_EXCLUSIVE;
     lock_mode mode = LOCK_NONE;
@@ -652,6 +777,8 @@ static void classify_create(sql_statement *s, const PgQuery__CreateStmt *c)
         else if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
             for (size_t k = 0; k < e->column_def->n_constraints; k++)
                 add_foreign_key_lock(s, as_constraint(e->column_def->constraints[k]), table);
+        else if (e->node_case == PG_QUERY__NODE__NODE_TABLE_LIKE_CLAUSE)
+            add_lock(s, e->table_like_clause->relation, LOCK_ACCESS_SHARE, "LIKE source");
     }
     add_lock_owned(s, table, LOCK_ACCESS_EXCLUSIVE, "created", true, false);
 }
@@ -871,6 +998,17 @@ static void classify_comment(sql_statement *s, const PgQuery__CommentStmt *c)
         name = node_list_name(c->object, 0);
     else if (c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
         name = node_list_name(c->object, 1);
+    else if (c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT ||
+             c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER ||
+             c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_RULE ||
+             c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_POLICY) {
+        /* an object of a table: the table is only opened, ACCESS SHARE
+         * (objectaddress.c, get_object_address_relobject) */
+        name = node_list_name(c->object, 1);
+        if (name)
+            add_lock_owned(s, name, LOCK_ACCESS_SHARE, s->kind, false, false);
+        return;
+    }
     if (name)
         add_lock_owned(s, name, LOCK_SHARE_UPDATE_EXCLUSIVE, s->kind, false,
                        c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX);
@@ -910,14 +1048,10 @@ static void classify_dml(sql_statement *s, const Node *n)
 
 static void classify_select(sql_statement *s, const Node *n)
 {
-    set_kind(s, "SELECT");
-    if (select_has_locking(n->select_stmt)) {
-        read_walk w = {.stmt = s, .mode = LOCK_ROW_SHARE};
-        walk(&n->base, collect_cte, &w, 0);
-        for (size_t i = 0; i < n->select_stmt->n_from_clause; i++)
-            walk(&n->select_stmt->from_clause[i]->base, collect_read, &w, 0);
-        free(w.ctes);
-    }
+    const PgQuery__IntoClause *into = n->select_stmt->into_clause;
+    set_kind(s, into ? "SELECT INTO" : "SELECT");
+    if (into && into->rel) /* SELECT INTO creates its table, as CREATE TABLE AS */
+        add_lock_owned(s, range_var_name(into->rel), LOCK_ACCESS_EXCLUSIVE, "created", true, false);
     add_reads(s, &n->base);
 }
 
@@ -930,6 +1064,19 @@ static void classify_lock(sql_statement *s, const PgQuery__LockStmt *l)
     for (size_t i = 0; i < l->n_relations; i++)
         if (l->relations[i] && l->relations[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
             add_lock(s, l->relations[i]->range_var, mode, "LOCK TABLE");
+}
+
+/* The tables of CREATE/ALTER PUBLICATION ... TABLE: SHARE UPDATE EXCLUSIVE
+ * (publicationcmds.c, OpenTableList). */
+static void add_publication_tables(sql_statement *s, Node *const *objects, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Node *o = objects[i];
+        if (o && o->node_case == PG_QUERY__NODE__NODE_PUBLICATION_OBJ_SPEC &&
+            o->publication_obj_spec->pubtable)
+            add_lock(s, o->publication_obj_spec->pubtable->relation, LOCK_SHARE_UPDATE_EXCLUSIVE,
+                     s->kind);
+    }
 }
 
 static void classify_transaction(sql_statement *s, const PgQuery__TransactionStmt *t)
@@ -1024,6 +1171,36 @@ static void classify(sql_statement *s, const Node *n)
         set_kind(s, "CREATE TRIGGER");
         add_lock(s, n->create_trig_stmt->relation, LOCK_SHARE_ROW_EXCLUSIVE, "CREATE TRIGGER");
         break;
+    case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT: /* policy.c: AccessExclusiveLock */
+        set_kind(s, "CREATE POLICY");
+        add_lock(s, n->create_policy_stmt->table, LOCK_ACCESS_EXCLUSIVE, "CREATE POLICY");
+        break;
+    case PG_QUERY__NODE__NODE_ALTER_POLICY_STMT:
+        set_kind(s, "ALTER POLICY");
+        add_lock(s, n->alter_policy_stmt->table, LOCK_ACCESS_EXCLUSIVE, "ALTER POLICY");
+        break;
+    case PG_QUERY__NODE__NODE_RULE_STMT: /* rewriteDefine.c: AccessExclusiveLock */
+        set_kind(s, n->rule_stmt->replace ? "CREATE OR REPLACE RULE" : "CREATE RULE");
+        add_lock(s, n->rule_stmt->relation, LOCK_ACCESS_EXCLUSIVE, "CREATE RULE");
+        break;
+    case PG_QUERY__NODE__NODE_CREATE_STATS_STMT: /* statscmds.c: ShareUpdateExclusiveLock */
+        set_kind(s, "CREATE STATISTICS");
+        for (size_t i = 0; i < n->create_stats_stmt->n_relations; i++) {
+            const Node *r = n->create_stats_stmt->relations[i];
+            if (r && r->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+                add_lock(s, r->range_var, LOCK_SHARE_UPDATE_EXCLUSIVE, "CREATE STATISTICS");
+        }
+        break;
+    case PG_QUERY__NODE__NODE_CREATE_PUBLICATION_STMT:
+        set_kind(s, "CREATE PUBLICATION");
+        add_publication_tables(s, n->create_publication_stmt->pubobjects,
+                               n->create_publication_stmt->n_pubobjects);
+        break;
+    case PG_QUERY__NODE__NODE_ALTER_PUBLICATION_STMT:
+        set_kind(s, "ALTER PUBLICATION");
+        add_publication_tables(s, n->alter_publication_stmt->pubobjects,
+                               n->alter_publication_stmt->n_pubobjects);
+        break;
     case PG_QUERY__NODE__NODE_RENAME_STMT:
         classify_rename(s, n->rename_stmt);
         break;
@@ -1070,6 +1247,15 @@ static void classify(sql_statement *s, const Node *n)
         if (n->create_seq_stmt->sequence)
             add_lock_owned(s, range_var_name(n->create_seq_stmt->sequence), LOCK_ACCESS_EXCLUSIVE,
                            "created", true, false);
+        break;
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+        set_kind(s, n->variable_set_stmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ||
+                            n->variable_set_stmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL
+                        ? "RESET"
+                        : "SET");
+        break;
+    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
+        set_kind(s, "SHOW");
         break;
     case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
         classify_transaction(s, n->transaction_stmt);
