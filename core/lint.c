@@ -111,8 +111,7 @@ typedef struct lint_ctx {
     lint_schema *schema;
     lint_findings *out;
     size_t stmt;          /* statement being linted */
-    char **created;       /* relations created earlier in this script */
-    size_t ncreated, created_cap;
+    strmap created;       /* relations created earlier in this script */
     size_t exclusive_stmt; /* first statement holding ACCESS EXCLUSIVE on an existing table */
     const char *exclusive_relation;
     bool lock_timeout_seen;
@@ -177,18 +176,13 @@ static char *relation_of(const PgQuery__RangeVar *rv)
 
 static bool is_new(const lint_ctx *c, const char *relation)
 {
-    for (size_t i = 0; i < c->ncreated; i++)
-        if (strcmp(c->created[i], relation) == 0)
-            return true;
-    return false;
+    return strmap_get(&c->created, relation) != NULL;
 }
 
 static void mark_created(lint_ctx *c, const char *relation)
 {
-    if (is_new(c, relation))
-        return;
-    c->created = array_grow(c->created, &c->created_cap, c->ncreated + 1, sizeof *c->created);
-    c->created[c->ncreated++] = xstrdup(relation);
+    static char present;
+    strmap_put(&c->created, relation, &present);
 }
 
 /* ------------------------------------------------------------ types */
@@ -276,39 +270,25 @@ static bool binary_coercible(const char *from, const char *to)
 
 static const char *schema_type(const lint_schema *schema, const char *table, const char *column)
 {
-    for (size_t i = schema->count; i-- > 0;)
-        if (strcmp(schema->columns[i].table, table) == 0 &&
-            strcmp(schema->columns[i].column, column) == 0)
-            return schema->columns[i].type;
-    return NULL;
+    const strmap *columns = strmap_get(&schema->tables, table);
+    return columns ? strmap_get(columns, column) : NULL;
 }
 
 static void schema_set(lint_schema *schema, const char *table, const char *column, const char *type)
 {
-    for (size_t i = 0; i < schema->count; i++)
-        if (strcmp(schema->columns[i].table, table) == 0 &&
-            strcmp(schema->columns[i].column, column) == 0) {
-            free(schema->columns[i].type);
-            schema->columns[i].type = xstrdup(type);
-            return;
-        }
-    schema->columns = array_grow(schema->columns, &schema->cap, schema->count + 1, sizeof *schema->columns);
-    schema->columns[schema->count++] = (lint_column){xstrdup(table), xstrdup(column), xstrdup(type)};
+    strmap *columns = strmap_get(&schema->tables, table);
+    if (!columns) {
+        columns = xcalloc(1, sizeof *columns);
+        strmap_put(&schema->tables, table, columns);
+    }
+    free(strmap_put(columns, column, xstrdup(type)));
 }
 
 static void schema_drop_table(lint_schema *schema, const char *table)
 {
-    size_t keep = 0;
-    for (size_t i = 0; i < schema->count; i++) {
-        if (strcmp(schema->columns[i].table, table) == 0) {
-            free(schema->columns[i].table);
-            free(schema->columns[i].column);
-            free(schema->columns[i].type);
-        } else {
-            schema->columns[keep++] = schema->columns[i];
-        }
-    }
-    schema->count = keep;
+    strmap *columns = strmap_get(&schema->tables, table);
+    if (columns)
+        strmap_free(columns, free);
 }
 
 static bool type_is(const char *type, const char *base)
@@ -1081,7 +1061,10 @@ static void apply_allows(lint_ctx *c, size_t i, size_t first_finding)
     const char *end = sc->text + s->offset;
     static const char marker[] = "stepwise:allow";
     while (p < end) {
-        const char *hit = strstr(p, marker);
+        /* memmem, not strstr: the search must stop at this gap, or a
+         * script without allow comments is searched to its end for
+         * every statement. */
+        const char *hit = memmem(p, (size_t)(end - p), marker, strlen(marker));
         if (!hit || hit >= end)
             break;
         const char *eol = memchr(hit, '\n', (size_t)(end - hit));
@@ -1141,9 +1124,7 @@ void lint_script(const sql_script *script, const lint_options *opts, lint_schema
         lint_statement(&c, s);
         apply_allows(&c, i, first);
     }
-    for (size_t i = 0; i < c.ncreated; i++)
-        free(c.created[i]);
-    free(c.created);
+    strmap_free(&c.created, NULL);
 }
 
 void lint_findings_free(lint_findings *f)
@@ -1157,15 +1138,15 @@ void lint_findings_free(lint_findings *f)
     memset(f, 0, sizeof *f);
 }
 
+static void free_columns(void *columns)
+{
+    strmap_free(columns, free);
+    free(columns);
+}
+
 void lint_schema_free(lint_schema *schema)
 {
-    for (size_t i = 0; i < schema->count; i++) {
-        free(schema->columns[i].table);
-        free(schema->columns[i].column);
-        free(schema->columns[i].type);
-    }
-    free(schema->columns);
-    memset(schema, 0, sizeof *schema);
+    strmap_free(&schema->tables, free_columns);
 }
 
 size_t lint_count(const lint_findings *f, lint_severity severity)

@@ -49,15 +49,10 @@ typedef struct lint_options {
 } lint_options;
 
 /* Column types seen in the scripts linted so far, in order, so that a
- * later ALTER COLUMN TYPE can be judged binary-coercible or not. */
-typedef struct lint_column {
-    char *table, *column, *type;
-} lint_column;
-
+ * later ALTER COLUMN TYPE can be judged binary-coercible or not: table ->
+ * (column -> type). A dropped table keeps an empty column map. */
 typedef struct lint_schema {
-    lint_column *columns;
-    size_t count;
-    size_t cap;
+    strmap tables;
 } lint_schema;
 
 /* Append the findings for one script (statements the grammar rejected

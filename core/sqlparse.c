@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <pg_query.h>
+#include <stddef.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -33,6 +34,29 @@ void sql_position(const char *text, size_t offset, int *line, int *column)
     }
     *line = l;
     *column = c;
+}
+
+/* sql_position for a byte offset of the script, moving on from the last
+ * one: statements come in order, so a whole script costs one pass. */
+static void script_position(sql_script *sc, size_t offset, int *line, int *column)
+{
+    if (sc->cursor_line == 0 || offset < sc->cursor_offset) {
+        sc->cursor_offset = 0;
+        sc->cursor_line = 1;
+        sc->cursor_column = 1;
+    }
+    for (size_t i = sc->cursor_offset; i < offset && sc->text[i]; i++) {
+        unsigned char ch = (unsigned char)sc->text[i];
+        if (ch == '\n') {
+            sc->cursor_line++;
+            sc->cursor_column = 1;
+        } else if ((ch & 0xC0) != 0x80) {
+            sc->cursor_column++;
+        }
+    }
+    sc->cursor_offset = offset;
+    *line = sc->cursor_line;
+    *column = sc->cursor_column;
 }
 
 /* Byte offset of the 1-based character position `chars` from `start`. */
@@ -210,6 +234,20 @@ static void walk(const ProtobufCMessage *m, sql_tree_visit fn, void *arg, int de
     fn(m, arg);
     const ProtobufCMessageDescriptor *d = m->descriptor;
     const char *base = (const char *)m;
+    if (d == &pg_query__node__descriptor) {
+        /* Node is a oneof of some 250 node types and most of the tree is
+         * made of it: go straight to the member that is set (its field
+         * id is the case) instead of looking at every field. */
+        const PgQuery__Node *n = (const PgQuery__Node *)m;
+        const ProtobufCFieldDescriptor *f =
+            n->node_case ? protobuf_c_message_descriptor_get_field(d, (unsigned)n->node_case) : NULL;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *sub;
+            memcpy(&sub, base + f->offset, sizeof sub);
+            walk(sub, fn, arg, depth + 1);
+        }
+        return;
+    }
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
@@ -395,6 +433,15 @@ static void collect_row_share(const void *message, void *arg)
             walk(&sel->from_clause[i]->base, collect_locked, &sub, 0);
 }
 
+/* One pass for all three: the lock kept per relation is the strongest,
+ * whichever visitor sees it first. */
+static void collect_locks(const void *message, void *arg)
+{
+    collect_write(message, arg);
+    collect_row_share(message, arg);
+    collect_read(message, arg);
+}
+
 /* Every relation named anywhere below `tree` that has no lock yet: the
  * targets of INSERT/UPDATE/DELETE/MERGE (also inside WITH) take ROW
  * EXCLUSIVE, the tables under FOR UPDATE/SHARE ROW SHARE, the rest is read
@@ -402,10 +449,8 @@ static void collect_row_share(const void *message, void *arg)
 static void add_reads(sql_statement *s, const ProtobufCMessage *tree)
 {
     read_walk w = {.stmt = s};
-    walk(tree, collect_names, &w, 0);
-    walk(tree, collect_write, &w, 0);
-    walk(tree, collect_row_share, &w, 0);
-    walk(tree, collect_read, &w, 0);
+    walk(tree, collect_names, &w, 0); /* first: they decide what is a relation */
+    walk(tree, collect_locks, &w, 0);
     free(w.ctes);
     free(w.of_names);
 }
@@ -1318,7 +1363,7 @@ static sql_statement *new_statement(sql_script *sc, size_t start, size_t end)
     s->offset = start;
     s->length = end - start;
     s->text = xstrndup(sc->text + start, s->length);
-    sql_position(sc->text, start, &s->line, &s->column);
+    script_position(sc, start, &s->line, &s->column);
     s->transactional = true;
     return s;
 }
@@ -1335,11 +1380,43 @@ static void statement_free(sql_statement *s)
     memset(s, 0, sizeof *s);
 }
 
-static void keep_parse_result(sql_script *sc, PgQuery__ParseResult *r)
+/* Parse trees are unpacked into an arena owned by the script: a tree is
+ * tens of thousands of small messages, and freeing them one by one cost
+ * as much as unpacking them. The arena goes in one piece with the script. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    max_align_t data[];
+} arena_block;
+
+static void *arena_alloc(void *data, size_t size)
 {
-    sc->parse_results = array_grow(sc->parse_results, &sc->parse_results_cap,
-                                   sc->nparse_results + 1, sizeof(void *));
-    ((PgQuery__ParseResult **)sc->parse_results)[sc->nparse_results++] = r;
+    arena_block **head = data;
+    size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    arena_block *b = *head;
+    if (!b || b->size - b->used < size) {
+        size_t want = size > (1u << 20) ? size : (1u << 20);
+        b = xmalloc(sizeof *b + want);
+        b->next = *head;
+        b->used = 0;
+        b->size = want;
+        *head = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena_free(void *data, void *pointer)
+{
+    (void)data;
+    (void)pointer; /* everything goes with the arena */
+}
+
+static PgQuery__ParseResult *unpack_tree(sql_script *sc, const PgQueryProtobuf *tree)
+{
+    ProtobufCAllocator allocator = {arena_alloc, arena_free, &sc->arena};
+    return pg_query__parse_result__unpack(&allocator, tree->len, (const uint8_t *)tree->data);
 }
 
 /* Statements of a script the grammar accepts as a whole. */
@@ -1373,18 +1450,15 @@ static void parse_piece(sql_script *sc, size_t start, size_t end)
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(piece);
     PgQuery__ParseResult *pr = NULL;
     if (!r.error)
-        pr = pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        pr = unpack_tree(sc, &r.parse_tree);
     if (pr && pr->n_stmts >= 1) {
-        keep_parse_result(sc, pr);
         s->analysed = true;
         classify(s, pr->stmts[0]->stmt);
     } else {
-        if (pr)
-            pg_query__parse_result__free_unpacked(pr, NULL);
         s->error = xstrdup(r.error ? r.error->message : "the parse tree could not be read");
         size_t at = r.error && r.error->cursorpos > 0 ? char_to_byte(sc->text, start, r.error->cursorpos)
                                                      : s->offset;
-        sql_position(sc->text, at, &s->error_line, &s->error_column);
+        script_position(sc, at, &s->error_line, &s->error_column);
     }
     pg_query_free_protobuf_parse_result(r);
     free(piece);
@@ -1404,7 +1478,7 @@ static void split_scanned(sql_script *sc)
             s->error = xstrdup(r.error ? r.error->message : "cannot split this script");
             size_t at = r.error && r.error->cursorpos > 0 ? char_to_byte(sc->text, 0, r.error->cursorpos)
                                                          : s->offset;
-            sql_position(sc->text, at, &s->error_line, &s->error_column);
+            script_position(sc, at, &s->error_line, &s->error_column);
         }
         pg_query_free_scan_result(r);
         return;
@@ -1428,10 +1502,9 @@ static void parse_postgres(sql_script *sc)
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(sc->text);
     PgQuery__ParseResult *pr = NULL;
     if (!r.error)
-        pr = pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        pr = unpack_tree(sc, &r.parse_tree);
     pg_query_free_protobuf_parse_result(r);
     if (pr) {
-        keep_parse_result(sc, pr);
         if (split_parsed(sc, pr))
             return;
         for (size_t i = 0; i < sc->count; i++)
@@ -1541,10 +1614,9 @@ static void classify_sqlite_statement(sql_script *sc, sql_statement *s)
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(s->text);
     PgQuery__ParseResult *pr = NULL;
     if (!r.error)
-        pr = pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        pr = unpack_tree(sc, &r.parse_tree);
     pg_query_free_protobuf_parse_result(r);
     if (pr && pr->n_stmts == 1) {
-        keep_parse_result(sc, pr);
         s->analysed = true;
         classify(s, pr->stmts[0]->stmt);
         for (size_t k = 0; k < s->nlocks; k++)
@@ -1552,8 +1624,6 @@ static void classify_sqlite_statement(sql_script *sc, sql_statement *s)
         s->nlocks = 0;
         return;
     }
-    if (pr)
-        pg_query__parse_result__free_unpacked(pr, NULL);
     classify_sqlite(s);
 }
 
@@ -1611,9 +1681,10 @@ void sql_script_free(sql_script *sc)
     for (size_t i = 0; i < sc->count; i++)
         statement_free(&sc->statements[i]);
     free(sc->statements);
-    for (size_t i = 0; i < sc->nparse_results; i++)
-        pg_query__parse_result__free_unpacked(((PgQuery__ParseResult **)sc->parse_results)[i], NULL);
-    free(sc->parse_results);
+    for (arena_block *b = sc->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     free(sc->path);
     free(sc->text);
     memset(sc, 0, sizeof *sc);

@@ -55,9 +55,12 @@ typedef struct sql_script {
     sql_statement *statements;
     size_t count;
     size_t cap;
-    void *parse_results; /* parse trees owned by the script (opaque) */
-    size_t nparse_results;
-    size_t parse_results_cap;
+    void *arena;       /* the parse trees live here (opaque, internal) */
+    /* Where the last position was computed (internal): positions are
+     * found by moving forward from there, not by counting from the start
+     * of the script each time. */
+    size_t cursor_offset;
+    int cursor_line, cursor_column;
 } sql_script;
 
 /* Split and classify `text` (`length` bytes, need not be NUL-terminated).

@@ -160,6 +160,77 @@ const char *strbuf_str(const strbuf *sb)
     return sb->data ? sb->data : "";
 }
 
+/* FNV-1a: short keys (relation and column names), good spread. */
+static size_t strmap_hash(const char *key)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211u;
+    }
+    return (size_t)h;
+}
+
+/* The slot holding `key`, or the empty slot where it would go. */
+static size_t strmap_slot(char *const *keys, size_t cap, const char *key)
+{
+    size_t i = strmap_hash(key) & (cap - 1);
+    while (keys[i] && strcmp(keys[i], key) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+void *strmap_get(const strmap *m, const char *key)
+{
+    if (m->cap == 0)
+        return NULL;
+    size_t i = strmap_slot(m->keys, m->cap, key);
+    return m->keys[i] ? m->values[i] : NULL;
+}
+
+void *strmap_put(strmap *m, const char *key, void *value)
+{
+    if ((m->count + 1) * 4 > m->cap * 3) { /* keep the load under 3/4 */
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        char **keys = xcalloc(cap, sizeof *keys);
+        void **values = xcalloc(cap, sizeof *values);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = strmap_slot(keys, cap, m->keys[i]);
+                keys[j] = m->keys[i];
+                values[j] = m->values[i];
+            }
+        free(m->keys);
+        free(m->values);
+        m->keys = keys;
+        m->values = values;
+        m->cap = cap;
+    }
+    size_t i = strmap_slot(m->keys, m->cap, key);
+    if (m->keys[i]) {
+        void *old = m->values[i];
+        m->values[i] = value;
+        return old;
+    }
+    m->keys[i] = xstrdup(key);
+    m->values[i] = value;
+    m->count++;
+    return NULL;
+}
+
+void strmap_free(strmap *m, void (*free_value)(void *))
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            free(m->keys[i]);
+            if (free_value && m->values[i])
+                free_value(m->values[i]);
+        }
+    free(m->keys);
+    free(m->values);
+    memset(m, 0, sizeof *m);
+}
+
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if invalid.
  * Overlong forms, surrogates and code points above U+10FFFF are invalid. */
 size_t utf8_valid_length(const unsigned char *s)

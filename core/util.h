@@ -43,6 +43,22 @@ void strbuf_free(strbuf *sb);
 /* Always a valid C string, "" when nothing was appended. */
 const char *strbuf_str(const strbuf *sb);
 
+/* A map from strings to pointers: open addressing, keys copied, no
+ * removal (callers that need to forget something store an empty value).
+ * Zero-initialise ({0}) before use. */
+typedef struct strmap {
+    char **keys;
+    void **values;
+    size_t cap;   /* a power of two, or 0 */
+    size_t count;
+} strmap;
+
+void *strmap_get(const strmap *m, const char *key);
+/* Set key to value; returns the value it replaces, or NULL. */
+void *strmap_put(strmap *m, const char *key, void *value);
+/* Free the keys, and each value with free_value unless it is NULL. */
+void strmap_free(strmap *m, void (*free_value)(void *));
+
 /* Append `text` with every control character (C0, DEL, C1 and the escape
  * sequences they start) shown as a visible escape, so that nothing read
  * from a server or a file can move the cursor or change the terminal.

@@ -1042,15 +1042,18 @@ static void test_schema_across_scripts(void **state)
                      steps[i].rewrite ? "a rewrite warning" : "none");
         }
         if (i == 1) {
-            assert_int_equal(schema.count, 2);
-            assert_string_equal(schema.columns[1].column, "email");
-            assert_string_equal(schema.columns[1].type, "varchar(100)");
+            const strmap *columns = strmap_get(&schema.tables, "users");
+            assert_non_null(columns);
+            assert_int_equal(columns->count, 2);
+            assert_string_equal(strmap_get(columns, "email"), "varchar(100)");
+            assert_string_equal(strmap_get(columns, "id"), "bigint");
         }
         lint_findings_free(&f);
         sql_script_free(&sc);
     }
     lint_schema_free(&schema);
-    assert_int_equal(schema.count, 0);
+    assert_int_equal(schema.tables.count, 0);
+    assert_null(schema.tables.keys);
 }
 
 int main(void)
