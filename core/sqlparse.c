@@ -1164,6 +1164,37 @@ static char *kind_from_node_name(const Node *n)
     return strbuf_detach(&sb);
 }
 
+/* Statements that lock no named relation: a kind, and whether they can run
+ * in a transaction block or destroy data. */
+static void classify_simple(sql_statement *s, const Node *n)
+{
+    static const struct {
+        PgQuery__Node__NodeCase node;
+        const char *kind;
+        bool transactional, destructive;
+    } simple[] = {
+        {PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT, "SHOW", true, false},
+        {PG_QUERY__NODE__NODE_CREATEDB_STMT, "CREATE DATABASE", false, false},
+        {PG_QUERY__NODE__NODE_DROPDB_STMT, "DROP DATABASE", false, true},
+        {PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT, "ALTER SYSTEM", false, false},
+        {PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT, "CREATE TABLESPACE", false, false},
+        {PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT, "DROP TABLESPACE", false, false},
+        /* create_slot defaults to true; dropping one drops the remote slot */
+        {PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT, "CREATE SUBSCRIPTION", false, false},
+        {PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT, "DROP SUBSCRIPTION", false, false},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        if (simple[i].node == n->node_case) {
+            set_kind(s, simple[i].kind);
+            s->transactional = simple[i].transactional;
+            s->destructive = simple[i].destructive;
+            return;
+        }
+    char *kind = kind_from_node_name(n);
+    set_kind(s, kind);
+    free(kind);
+}
+
 static void classify(sql_statement *s, const Node *n)
 {
     s->transactional = true;
@@ -1299,32 +1330,8 @@ static void classify(sql_statement *s, const Node *n)
                         ? "RESET"
                         : "SET");
         break;
-    case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
-        set_kind(s, "SHOW");
-        break;
     case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
         classify_transaction(s, n->transaction_stmt);
-        break;
-    case PG_QUERY__NODE__NODE_CREATEDB_STMT:
-        set_kind(s, "CREATE DATABASE");
-        s->transactional = false;
-        break;
-    case PG_QUERY__NODE__NODE_DROPDB_STMT:
-        set_kind(s, "DROP DATABASE");
-        s->transactional = false;
-        s->destructive = true;
-        break;
-    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
-        set_kind(s, "ALTER SYSTEM");
-        s->transactional = false;
-        break;
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT:
-        set_kind(s, "CREATE TABLESPACE");
-        s->transactional = false;
-        break;
-    case PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT:
-        set_kind(s, "DROP TABLESPACE");
-        s->transactional = false;
         break;
     case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
         set_kind(s, "ALTER DATABASE");
@@ -1332,20 +1339,9 @@ static void classify(sql_statement *s, const Node *n)
         s->transactional = !def_elem_named(n->alter_database_stmt->options,
                                            n->alter_database_stmt->n_options, "tablespace");
         break;
-    case PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT:
-        set_kind(s, "CREATE SUBSCRIPTION");
-        s->transactional = false; /* create_slot defaults to true */
+    default:
+        classify_simple(s, n);
         break;
-    case PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT:
-        set_kind(s, "DROP SUBSCRIPTION");
-        s->transactional = false; /* drops the remote slot */
-        break;
-    default: {
-        char *kind = kind_from_node_name(n);
-        set_kind(s, kind);
-        free(kind);
-        break;
-    }
     }
     if (!s->kind)
         set_kind(s, "statement");
