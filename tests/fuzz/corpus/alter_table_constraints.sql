@@ -1,0 +1,10 @@
+ALTER TABLE books ADD CONSTRAINT books_author_fk FOREIGN KEY (author_id) REFERENCES authors (id);
+ALTER TABLE books ADD CONSTRAINT books_author_fk2 FOREIGN KEY (author_id) REFERENCES authors (id) NOT VALID;
+ALTER TABLE books VALIDATE CONSTRAINT books_author_fk2;
+ALTER TABLE books ADD CONSTRAINT price_positive CHECK (price > 0);
+ALTER TABLE books ADD CONSTRAINT price_positive2 CHECK (price > 0) NOT VALID;
+ALTER TABLE books ADD CONSTRAINT books_isbn_key UNIQUE (isbn);
+ALTER TABLE books ADD CONSTRAINT books_isbn_key2 UNIQUE USING INDEX books_isbn_idx;
+ALTER TABLE books ADD PRIMARY KEY (id);
+ALTER TABLE reservations ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
+ALTER TABLE books DROP CONSTRAINT IF EXISTS price_positive;

@@ -1,0 +1,1 @@
+SELECT 'a\'; SELECT 'b'; SELECT E'c\''; SELECT 'd';

@@ -1,0 +1,2 @@
+SELECT '[2J';CREATE TABLE "]0;t" (id int);
+SELECT 1;

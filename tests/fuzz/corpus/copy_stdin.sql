@@ -1,0 +1,5 @@
+COPY books (id, title) FROM stdin;
+1	First; book
+2	Second
+\.
+SELECT 1;

@@ -1,0 +1,3 @@
+CREATE TABLE early (id int);
+-- stepwise:no-transaction
+CREATE INDEX CONCURRENTLY late_idx ON early (id);

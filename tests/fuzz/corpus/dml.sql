@@ -1,0 +1,11 @@
+INSERT INTO authors (name, email) VALUES ('Ann', 'ann@example.com'), ('Bob', NULL);
+INSERT INTO books SELECT * FROM staging_books ON CONFLICT (isbn) DO UPDATE SET title = EXCLUDED.title;
+UPDATE books SET price = price * 1.1;
+UPDATE books SET price = 0 WHERE price IS NULL;
+UPDATE books b SET stock = s.qty FROM stock s WHERE s.book_id = b.id RETURNING b.id;
+DELETE FROM books;
+DELETE FROM books WHERE id IN (SELECT id FROM books ORDER BY id LIMIT 1000);
+WITH moved AS (DELETE FROM queue WHERE done RETURNING *) INSERT INTO archive SELECT * FROM moved;
+MERGE INTO books b USING staging s ON b.id = s.id WHEN MATCHED THEN UPDATE SET title = s.title WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.title);
+COPY books (id, title) FROM '/tmp/books.csv' WITH (FORMAT csv);
+SELECT count(*) FROM books;

@@ -1,0 +1,2 @@
+-- migrate:up tr- migrate:down
+DROP INDEX COe:up transaction:false

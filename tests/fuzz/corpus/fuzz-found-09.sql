@@ -1,0 +1,1 @@
+textSELECT 'a\'SECT 'b'; SELECT E'c\''; SELECT 'd';

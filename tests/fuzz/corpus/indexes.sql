@@ -1,0 +1,10 @@
+CREATE INDEX books_title_idx ON books (title);
+CREATE INDEX CONCURRENTLY books_title_idx2 ON books USING btree (lower(title)) WHERE published;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS books_isbn_idx ON public.books (isbn) INCLUDE (title);
+CREATE INDEX ON books USING gin (tags);
+CREATE INDEX books_brin ON ONLY books USING brin (created_at) WITH (pages_per_range = 32);
+REINDEX INDEX books_title_idx;
+REINDEX INDEX CONCURRENTLY books_title_idx;
+REINDEX TABLE CONCURRENTLY books;
+ALTER INDEX books_title_idx RENAME TO books_title_index;
+ALTER INDEX books_title_index SET TABLESPACE fast;

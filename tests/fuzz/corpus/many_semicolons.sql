@@ -1,0 +1,5 @@
+;;;;;;
+;  ;	;
+-- x
+;;;CREATE TABLE x (id int);;;
+;

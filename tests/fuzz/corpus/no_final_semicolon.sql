@@ -1,0 +1,2 @@
+CREATE TABLE a (id int);
+ALTER TABLE a ADD COLUMN b int NOT NULL

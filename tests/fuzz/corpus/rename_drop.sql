@@ -1,0 +1,12 @@
+ALTER TABLE authors RENAME COLUMN name TO full_name;
+ALTER TABLE authors RENAME TO writers;
+ALTER TABLE writers DROP COLUMN born;
+ALTER TABLE writers DROP COLUMN IF EXISTS profile CASCADE;
+DROP TABLE IF EXISTS old_books, older_books CASCADE;
+DROP INDEX books_title_idx;
+DROP INDEX CONCURRENTLY IF EXISTS books_title_idx2;
+DROP VIEW v_books;
+DROP SCHEMA legacy CASCADE;
+DROP DATABASE production;
+TRUNCATE books, authors RESTART IDENTITY CASCADE;
+TRUNCATE TABLE logs;

@@ -1,0 +1,17 @@
+ALTER TABLE books RENAME TO volumes;
+ALTER TABLE volumes RENAME COLUMN title TO name;
+ALTER TABLE volumes RENAME title TO name2;
+ALTER TABLE volumes ADD COLUMN isbn TEXT NOT NULL DEFAULT '';
+ALTER TABLE volumes ADD isbn2 TEXT NOT NULL;
+ALTER TABLE volumes DROP COLUMN isbn;
+DROP TABLE IF EXISTS volumes;
+DELETE FROM authors;
+UPDATE authors SET name = upper(name);
+INSERT OR REPLACE INTO authors (id, name) VALUES (1, 'x');
+REPLACE INTO authors VALUES (2, 'y');
+VACUUM;
+VACUUM INTO '/tmp/backup.db';
+BEGIN IMMEDIATE;
+COMMIT;
+END TRANSACTION;
+ATTACH DATABASE 'other.db' AS other;

@@ -1,0 +1,2 @@
+CREATE TABLE [abc (x);
+SELECT `q;

@@ -1,0 +1,11 @@
+PRAGMA foreign_keys = ON;
+CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL) STRICT;
+CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT, updated_at TEXT) WITHOUT ROWID;
+CREATE TRIGGER books_touch AFTER UPDATE ON books
+BEGIN
+    UPDATE books SET updated_at = datetime('now') WHERE id = NEW.id;
+    INSERT INTO log (msg) VALUES ('updated; ' || NEW.id);
+END;
+CREATE TEMP TRIGGER IF NOT EXISTS t2 BEFORE DELETE ON books FOR EACH ROW WHEN OLD.id > 10 BEGIN SELECT RAISE(ABORT, 'no'); END;
+CREATE UNIQUE INDEX books_title ON books(title) WHERE title IS NOT NULL;
+CREATE VIRTUAL TABLE search USING fts5(title, body);

@@ -1,0 +1,8 @@
+CREATE TABLE good (id int);
+CRATE TABLE typo (id int);
+ALTER TABLE good ADD COLUMN;
+SELECT FROM WHERE;
+INSERT INTO good VALUES (1,;
+ALTER TABLE good ADD COLUMN later int NOT NULL;
+)))((( ;
+CREATE INDEX ON;

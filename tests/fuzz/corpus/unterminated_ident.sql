@@ -1,0 +1,2 @@
+CREATE TABLE "unclosed (id int);
+SELECT 1;

@@ -1,0 +1,2 @@
+﻿CREATE TABLE bom (id int);
+ALTER TABLE bom ADD COLUMN x int NOT NULL;
