@@ -31,7 +31,7 @@ static const command commands[] = {
     {"goto", "VERSION", "apply or roll back to VERSION", NULL},
     {"lint", "[FILE...]", "lock-safety findings, predicted locks", cmd_lint},
     {"diff", "[VERSION]", "schema diff of a dry run", NULL},
-    {"locks", "", "lock waits and the blocking tree", NULL},
+    {"locks", "", "lock waits and the blocking tree", cmd_locks},
     {"history", "", "the audit trail", NULL},
     {"force", "VERSION", "mark VERSION clean after a failure", NULL},
     {"new", "NAME", "create the next migration file", NULL},
@@ -79,6 +79,11 @@ static void print_help(void)
            "      --locks       lint: the locks each statement takes\n"
            "      --strict      lint: warnings fail too (exit 1)\n"
            "      --rules       lint: list the rules\n"
+           "      --watch[=S]   locks: refresh every S seconds (default 2)\n"
+           "      --min-wait D  locks: only waits longer than D (500ms, 2s, 1min)\n"
+           "      --dbname N    locks: only sessions of database N\n"
+           "      --cancel PID, --terminate PID\n"
+           "                    locks: cancel the query of, or end, session PID\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
@@ -161,7 +166,19 @@ sw_status open_target(const cli_options *opts, unsigned flags, db_target *target
     return db_open(target, flags, out, err);
 }
 
-enum { OPT_DIR = 256, OPT_TABLE, OPT_JSON, OPT_LOCKS, OPT_STRICT, OPT_RULES };
+enum {
+    OPT_DIR = 256,
+    OPT_TABLE,
+    OPT_JSON,
+    OPT_LOCKS,
+    OPT_STRICT,
+    OPT_RULES,
+    OPT_WATCH,
+    OPT_MIN_WAIT,
+    OPT_DBNAME,
+    OPT_CANCEL,
+    OPT_TERMINATE,
+};
 
 int cli_main(int argc, char **argv)
 {
@@ -173,6 +190,11 @@ int cli_main(int argc, char **argv)
         {"locks", no_argument, NULL, OPT_LOCKS},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"rules", no_argument, NULL, OPT_RULES},
+        {"watch", optional_argument, NULL, OPT_WATCH},
+        {"min-wait", required_argument, NULL, OPT_MIN_WAIT},
+        {"dbname", required_argument, NULL, OPT_DBNAME},
+        {"cancel", required_argument, NULL, OPT_CANCEL},
+        {"terminate", required_argument, NULL, OPT_TERMINATE},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -203,6 +225,21 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_RULES:
             opts.rules = true;
+            break;
+        case OPT_WATCH:
+            opts.watch = optarg ? optarg : "";
+            break;
+        case OPT_MIN_WAIT:
+            opts.min_wait = optarg;
+            break;
+        case OPT_DBNAME:
+            opts.dbname = optarg;
+            break;
+        case OPT_CANCEL:
+            opts.cancel = optarg;
+            break;
+        case OPT_TERMINATE:
+            opts.terminate = optarg;
             break;
         case 'y':
             opts.yes = true;

@@ -17,6 +17,11 @@ typedef struct cli_options {
     bool locks;   /* lint: predicted locks per statement */
     bool strict;  /* lint: warnings fail too */
     bool rules;   /* lint: list the rules */
+    const char *watch;     /* locks --watch[=SECONDS]: "" for the default */
+    const char *min_wait;  /* locks --min-wait DUR */
+    const char *dbname;    /* locks --dbname NAME */
+    const char *cancel;    /* locks --cancel PID */
+    const char *terminate; /* locks --terminate PID */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */
@@ -32,5 +37,6 @@ sw_status open_target(const cli_options *opts, unsigned flags, db_target *target
 
 int cmd_info(const cli_options *opts, int argc, char **argv);
 int cmd_lint(const cli_options *opts, int argc, char **argv);
+int cmd_locks(const cli_options *opts, int argc, char **argv);
 
 #endif

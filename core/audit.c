@@ -1,0 +1,167 @@
+/* The audit trail (see audit.h). */
+#include "config.h"
+
+#include "core/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/json.h"
+#include "core/util.h"
+
+void audit_actor_system(audit_actor *actor)
+{
+    static char user[256];
+    static char host[256];
+    const struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_name) {
+        strncpy(user, pw->pw_name, sizeof user - 1);
+        user[sizeof user - 1] = '\0';
+    } else {
+        snprintf(user, sizeof user, "uid %ld", (long)getuid());
+    }
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    host[sizeof host - 1] = '\0';
+    actor->os_user = user;
+    actor->host = host[0] ? host : NULL;
+}
+
+char *audit_default_path(const char *xdg_state_home, const char *home, sw_error *err)
+{
+    if (xdg_state_home && xdg_state_home[0] == '/')
+        return xasprintf("%s/stepwise/audit.jsonl", xdg_state_home);
+    if (home && home[0] == '/')
+        return xasprintf("%s/.local/state/stepwise/audit.jsonl", home);
+    sw_error_set(err, SW_FAILED,
+                 "no place for the audit file: neither XDG_STATE_HOME nor HOME is an absolute path");
+    return NULL;
+}
+
+char *audit_format(long long epoch_ms, const audit_actor *actor, const audit_event *event)
+{
+    time_t secs = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char stamp[64];
+    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%03dZ", (int)(epoch_ms % 1000));
+
+    strbuf sb = {0};
+    json_writer w;
+    json_init(&w, &sb, false);
+    json_begin_object(&w);
+    json_key(&w, "time");
+    json_string(&w, stamp);
+    json_key(&w, "actor");
+    json_begin_object(&w);
+    json_key(&w, "db_user");
+    json_string(&w, actor ? actor->db_user : NULL);
+    json_key(&w, "os_user");
+    json_string(&w, actor ? actor->os_user : NULL);
+    json_key(&w, "host");
+    json_string(&w, actor ? actor->host : NULL);
+    json_end_object(&w);
+    json_key(&w, "action");
+    json_string(&w, event->action);
+    json_key(&w, "version");
+    json_string(&w, event->version);
+    json_key(&w, "database");
+    json_string(&w, event->database);
+    json_key(&w, "target_pid");
+    if (event->target_pid)
+        json_int(&w, event->target_pid);
+    else
+        json_null(&w);
+    json_key(&w, "target_user");
+    json_string(&w, event->target_user);
+    json_key(&w, "target_query");
+    json_string(&w, event->target_query);
+    json_key(&w, "outcome");
+    json_string(&w, event->outcome);
+    json_key(&w, "detail");
+    json_string(&w, event->detail);
+    json_end_object(&w);
+    return strbuf_detach(&sb);
+}
+
+/* mkdir -p of the folders above path, each new one 0700. */
+static sw_status make_parents(const char *path, sw_error *err)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) {
+        free(dir);
+        return SW_OK;
+    }
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+                int e = errno;
+                sw_error_set(err, SW_FAILED, "cannot write the audit file %s: creating %s: %s",
+                             path, dir, strerror(e));
+                free(dir);
+                return SW_FAILED;
+            }
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    free(dir);
+    return SW_OK;
+}
+
+sw_status audit_append(const char *path, const audit_actor *actor, const audit_event *event,
+                       sw_error *err)
+{
+    if (!path || !path[0])
+        return sw_error_set(err, SW_FAILED, "no audit file path");
+    if (make_parents(path, err) != SW_OK)
+        return SW_FAILED;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long ms = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    char *line = audit_format(ms, actor, event);
+    size_t len = strlen(line);
+    line = xrealloc(line, len + 2);
+    line[len++] = '\n';
+    line[len] = '\0';
+
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        free(line);
+        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
+                            strerror(e));
+    }
+    ssize_t wrote;
+    do
+        wrote = write(fd, line, len);
+    while (wrote < 0 && errno == EINTR);
+    int e = errno;
+    free(line);
+    if (wrote < 0 || (size_t)wrote != len) {
+        close(fd);
+        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
+                            wrote < 0 ? strerror(e) : "short write");
+    }
+    (void)fsync(fd);
+    if (close(fd) != 0) {
+        e = errno;
+        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
+                            strerror(e));
+    }
+    return SW_OK;
+}

@@ -1,0 +1,590 @@
+/* The lock monitor against the throwaway server of tests/harness/with-pg:
+ * helper sessions (plain libpq, application_name "mt-...") take locks and
+ * queue behind each other, and the monitor's snapshot must show exactly
+ * that tree. Every scenario ends by terminating its helpers and rolling
+ * back prepared transactions, so scenarios do not depend on each other. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "core/db.h"
+#include "core/monitor.h"
+#include "core/util.h"
+
+#define MAX_HELPERS 8
+
+typedef struct fixture {
+    PGconn *admin;
+    PGconn *helpers[MAX_HELPERS];
+    size_t nhelpers;
+    db_target target;
+    monitor *m;
+} fixture;
+
+static const char *test_conninfo(void)
+{
+    const char *c = getenv("STEPWISE_TEST_PG");
+    if (!c || !*c)
+        fail_msg("STEPWISE_TEST_PG is not set: run this test through tests/harness/with-pg");
+    return c;
+}
+
+static PGconn *connect_as(const char *app, const char *user)
+{
+    char *ci = xasprintf("%s application_name='%s'%s%s", test_conninfo(), app,
+                         user ? " user=" : "", user ? user : "");
+    PGconn *c = PQconnectdb(ci);
+    free(ci);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect helper %s: %s", app, PQerrorMessage(c));
+    return c;
+}
+
+static void exec_ok(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("expected \"%s\" to succeed: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+static int int_query(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("expected one row from \"%s\": %s", sql, PQerrorMessage(c));
+    int v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static PGconn *helper(fixture *f, const char *app)
+{
+    assert_true(f->nhelpers < MAX_HELPERS);
+    PGconn *c = connect_as(app, NULL);
+    f->helpers[f->nhelpers++] = c;
+    return c;
+}
+
+/* Send a statement that is expected to wait. */
+static void send_waiting(PGconn *c, const char *sql)
+{
+    if (!PQsendQuery(c, sql))
+        fail_msg("cannot send \"%s\": %s", sql, PQerrorMessage(c));
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Poll until backend `pid` waits on a heavyweight lock (5 s deadline). */
+static void wait_until_waiting(fixture *f, int pid)
+{
+    char *sql = xasprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d"
+                          " AND wait_event_type = 'Lock'",
+                          pid);
+    double deadline = now_seconds() + 5;
+    while (int_query(f->admin, sql) != 1) {
+        if (now_seconds() > deadline)
+            fail_msg("backend %d did not start waiting on a lock within 5 s", pid);
+        sleep_ms(10);
+    }
+    free(sql);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    sw_error err = {0};
+    f->admin = connect_as("mt-admin", NULL);
+    exec_ok(f->admin, "SET client_min_messages = warning");
+    exec_ok(f->admin, "DROP TABLE IF EXISTS t, t2;"
+                      "CREATE TABLE t (id int PRIMARY KEY, v int);"
+                      "CREATE TABLE t2 (id int);"
+                      "INSERT INTO t SELECT g, g FROM generate_series(1, 5) g");
+    if (db_target_parse(test_conninfo(), DB_FROM_OPTION, &f->target, &err) != SW_OK ||
+        monitor_open(&f->target, &f->m, &err) != SW_OK) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    /* End every helper session, then forget prepared transactions. */
+    exec_ok(f->admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE application_name LIKE 'mt-%' AND application_name <> 'mt-admin'"
+                      "  OR application_name LIKE 'stepwise migrate%'");
+    for (size_t i = 0; i < f->nhelpers; i++)
+        PQfinish(f->helpers[i]);
+    PGresult *r = PQexec(f->admin, "SELECT gid FROM pg_prepared_xacts");
+    for (int i = 0; i < PQntuples(r); i++) {
+        char *sql = xasprintf("ROLLBACK PREPARED '%s'", PQgetvalue(r, i, 0));
+        exec_ok(f->admin, sql);
+        free(sql);
+    }
+    PQclear(r);
+    double deadline = now_seconds() + 5;
+    while (int_query(f->admin, "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                               " LIKE 'mt-%' AND application_name <> 'mt-admin'") != 0 &&
+           now_seconds() < deadline)
+        sleep_ms(10);
+    monitor_close(f->m);
+    db_target_free(&f->target);
+    PQfinish(f->admin);
+    free(f);
+    return 0;
+}
+
+static void refresh(fixture *f, monitor_snapshot *s)
+{
+    sw_error err = {0};
+    if (monitor_refresh(f->m, s, &err) != SW_OK)
+        fail_msg("monitor_refresh failed: %s", err.message);
+    assert_null(monitor_find(s, monitor_pid(f->m)));
+}
+
+/* The tree as "pid:depth/direct/total" words (gid instead of pid 0). */
+static char *shape(const monitor_snapshot *s)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const monitor_node *n = &s->nodes[i];
+        const monitor_session *m = &s->sessions[n->session];
+        if (i)
+            strbuf_append_char(&sb, ' ');
+        if (m->pid == 0)
+            strbuf_appendf(&sb, "%s", m->gid);
+        else
+            strbuf_appendf(&sb, "%d", m->pid);
+        strbuf_appendf(&sb, ":%zu%s/%zu/%zu", n->depth, n->cycle ? "*" : "", n->blocked_direct,
+                       n->blocked_total);
+    }
+    return strbuf_detach(&sb);
+}
+
+static void check_tree(const monitor_snapshot *s, const char *expected)
+{
+    char *got = shape(s);
+    if (strcmp(got, expected) != 0)
+        fail_msg("tree: expected \"%s\", got \"%s\"", expected, got);
+    free(got);
+}
+
+static const monitor_session *must_find(const monitor_snapshot *s, int pid)
+{
+    const monitor_session *m = monitor_find(s, pid);
+    if (!m)
+        fail_msg("expected backend %d in the snapshot", pid);
+    return m;
+}
+
+static void check_wait(const monitor_snapshot *s, int pid, const char *type, const char *mode,
+                       const char *relation, const char *target)
+{
+    const monitor_session *m = must_find(s, pid);
+    if (!m->waiting)
+        fail_msg("expected backend %d to be waiting", pid);
+    if (!m->lock_type || strcmp(m->lock_type, type) != 0)
+        fail_msg("backend %d: expected lock type %s, got %s", pid, type,
+                 m->lock_type ? m->lock_type : "NULL");
+    if (!m->wanted_mode || strcmp(m->wanted_mode, mode) != 0)
+        fail_msg("backend %d: expected mode %s, got %s", pid, mode,
+                 m->wanted_mode ? m->wanted_mode : "NULL");
+    if (relation ? !m->relation || strcmp(m->relation, relation) != 0 : m->relation != NULL)
+        fail_msg("backend %d: expected relation %s, got %s", pid, relation ? relation : "NULL",
+                 m->relation ? m->relation : "NULL");
+    if (target ? !m->target || strcmp(m->target, target) != 0 : m->target != NULL)
+        fail_msg("backend %d: expected target %s, got %s", pid, target ? target : "NULL",
+                 m->target ? m->target : "NULL");
+    if (!(m->wait_age >= 0 && m->wait_age < 10))
+        fail_msg("backend %d: expected a wait age in [0, 10) s, got %f", pid, m->wait_age);
+}
+
+static int lower(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+static int higher(int a, int b)
+{
+    return a < b ? b : a;
+}
+
+static void test_nobody_waits_one_query(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-idle");
+    exec_ok(h, "SELECT 1");
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 1);
+    assert_int_equal(s.nnodes, 0);
+    assert_int_equal(s.waiting, 0);
+    assert_int_equal(s.roots, 0);
+    assert_true(s.oldest_wait < 0);
+    assert_false(s.hidden);
+    const monitor_session *m = must_find(&s, PQbackendPID(h));
+    assert_string_equal(m->application, "mt-idle");
+    assert_string_equal(m->user, "stepwise");
+    assert_string_equal(m->database, "postgres");
+    assert_string_equal(m->state, "idle");
+    assert_string_equal(m->backend_type, "client backend");
+    assert_string_equal(m->query, "SELECT 1");
+    assert_false(m->idle_in_transaction);
+    assert_false(m->migration);
+    assert_false(m->waiting);
+    assert_int_equal(m->nblockers, 0);
+    assert_true(m->xact_age < 0);
+    monitor_snapshot_free(&s);
+}
+
+/* (a) an idle-in-transaction LOCK TABLE with a reader and a writer queued. */
+static void test_idle_holder_two_waiters(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-holder"), *r = helper(f, "mt-reader"), *w = helper(f, "mt-writer");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    send_waiting(r, "SELECT * FROM t");
+    send_waiting(w, "INSERT INTO t VALUES (100, 1)");
+    int hp = PQbackendPID(h), rp = PQbackendPID(r), wp = PQbackendPID(w);
+    wait_until_waiting(f, rp);
+    wait_until_waiting(f, wp);
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 2);
+    char *expected = xasprintf("%d:0/2/2 %d:1/0/0 %d:1/0/0", hp, lower(rp, wp), higher(rp, wp));
+    check_tree(&s, expected);
+    free(expected);
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 2);
+    assert_true(s.oldest_wait >= 0);
+    const monitor_session *hs = must_find(&s, hp);
+    assert_true(hs->idle_in_transaction);
+    assert_string_equal(hs->state, "idle in transaction");
+    assert_false(hs->waiting);
+    assert_true(hs->xact_age >= 0);
+    check_wait(&s, rp, "relation", "AccessShareLock", "public.t", NULL);
+    check_wait(&s, wp, "relation", "RowExclusiveLock", "public.t", NULL);
+    assert_int_equal(must_find(&s, rp)->nblockers, 1);
+    assert_int_equal(must_find(&s, rp)->blockers[0], hp);
+    assert_int_equal(must_find(&s, wp)->blockers[0], hp);
+    monitor_snapshot_free(&s);
+}
+
+/* (b) a reader's transaction, an ALTER queued behind it, two SELECTs
+ * queued behind the ALTER. */
+static void test_chain_behind_alter(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-reader-tx"), *a = helper(f, "mt-alter"), *s1 = helper(f, "mt-s1"),
+           *s2 = helper(f, "mt-s2");
+    exec_ok(h, "BEGIN; SELECT count(*) FROM t");
+    send_waiting(a, "ALTER TABLE t ADD COLUMN c int");
+    wait_until_waiting(f, PQbackendPID(a));
+    send_waiting(s1, "SELECT * FROM t");
+    send_waiting(s2, "SELECT * FROM t");
+    int p1 = PQbackendPID(s1), p2 = PQbackendPID(s2);
+    wait_until_waiting(f, p1);
+    wait_until_waiting(f, p2);
+    monitor_snapshot s;
+    refresh(f, &s);
+    char *expected = xasprintf("%d:0/1/3 %d:1/2/2 %d:2/0/0 %d:2/0/0", PQbackendPID(h),
+                               PQbackendPID(a), lower(p1, p2), higher(p1, p2));
+    check_tree(&s, expected);
+    free(expected);
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 3);
+    check_wait(&s, PQbackendPID(a), "relation", "AccessExclusiveLock", "public.t", NULL);
+    check_wait(&s, p1, "relation", "AccessShareLock", "public.t", NULL);
+    monitor_snapshot_free(&s);
+}
+
+/* (c) one waiter behind two readers. */
+static void test_two_blockers(void **state)
+{
+    fixture *f = *state;
+    PGconn *h1 = helper(f, "mt-r1"), *h2 = helper(f, "mt-r2"), *w = helper(f, "mt-lock");
+    exec_ok(h1, "BEGIN; SELECT count(*) FROM t");
+    exec_ok(h2, "BEGIN; SELECT count(*) FROM t");
+    send_waiting(w, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    int p1 = PQbackendPID(h1), p2 = PQbackendPID(h2), wp = PQbackendPID(w);
+    wait_until_waiting(f, wp);
+    monitor_snapshot s;
+    refresh(f, &s);
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0 %d:0/1/1 %d:1/0/0", lower(p1, p2), wp,
+                               higher(p1, p2), wp);
+    check_tree(&s, expected);
+    free(expected);
+    assert_int_equal(s.roots, 2);
+    assert_int_equal(must_find(&s, wp)->nblockers, 2);
+    monitor_snapshot_free(&s);
+}
+
+/* (d) two UPDATEs of the same row: the second waits on the first's xid. */
+static void test_row_wait(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-upd1"), *w = helper(f, "mt-upd2");
+    exec_ok(h, "BEGIN; UPDATE t SET v = v + 1 WHERE id = 1");
+    int xid = int_query(h, "SELECT pg_current_xact_id()::text::bigint");
+    send_waiting(w, "UPDATE t SET v = v + 1 WHERE id = 1");
+    wait_until_waiting(f, PQbackendPID(w));
+    monitor_snapshot s;
+    refresh(f, &s);
+    char *target = xasprintf("transaction %d", xid);
+    check_wait(&s, PQbackendPID(w), "transactionid", "ShareLock", NULL, target);
+    free(target);
+    char *xid_text = xasprintf("%d", xid);
+    assert_string_equal(must_find(&s, PQbackendPID(h))->backend_xid, xid_text);
+    free(xid_text);
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0", PQbackendPID(h), PQbackendPID(w));
+    check_tree(&s, expected);
+    free(expected);
+    monitor_snapshot_free(&s);
+}
+
+/* (e) an advisory lock. */
+static void test_advisory_wait(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-adv1"), *w = helper(f, "mt-adv2");
+    exec_ok(h, "SELECT pg_advisory_lock(42)");
+    send_waiting(w, "SELECT pg_advisory_lock(42)");
+    wait_until_waiting(f, PQbackendPID(w));
+    monitor_snapshot s;
+    refresh(f, &s);
+    check_wait(&s, PQbackendPID(w), "advisory", "ExclusiveLock", NULL, "advisory lock 42");
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0", PQbackendPID(h), PQbackendPID(w));
+    check_tree(&s, expected);
+    free(expected);
+    assert_false(must_find(&s, PQbackendPID(h))->idle_in_transaction);
+    monitor_snapshot_free(&s);
+}
+
+/* (f) a prepared transaction holds the lock; another one, holding a lock
+ * on t2 only, must not be shown as a blocker. */
+static void test_prepared_blocker(void **state)
+{
+    fixture *f = *state;
+    PGconn *p = helper(f, "mt-prep"), *w = helper(f, "mt-prep-waiter");
+    exec_ok(p, "BEGIN; LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION 'mt-other'");
+    exec_ok(p, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION 'mt-gid'");
+    send_waiting(w, "SELECT * FROM t");
+    wait_until_waiting(f, PQbackendPID(w));
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 2);
+    char *expected = xasprintf("mt-gid:0/1/1 %d:1/0/0", PQbackendPID(w));
+    check_tree(&s, expected);
+    free(expected);
+    const monitor_session *ws = must_find(&s, PQbackendPID(w));
+    assert_int_equal(ws->nblockers, 1);
+    assert_int_equal(ws->blockers[0], 0);
+    check_wait(&s, PQbackendPID(w), "relation", "AccessShareLock", "public.t", NULL);
+    const monitor_session *root = &s.sessions[s.nodes[0].session];
+    assert_int_equal(root->pid, 0);
+    assert_string_equal(root->gid, "mt-gid");
+    assert_string_equal(root->user, "stepwise");
+    assert_string_equal(root->database, "postgres");
+    assert_true(root->xact_age >= 0);
+    size_t prepared = 0;
+    for (size_t i = 0; i < s.nsessions; i++)
+        prepared += s.sessions[i].pid == 0;
+    assert_int_equal(prepared, 2);
+    monitor_snapshot_free(&s);
+}
+
+/* (g) a stepwise migration session is flagged. */
+static void test_migration_flag(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, MONITOR_MIGRATION_PREFIX " 0007_add_index");
+    PGconn *w = helper(f, "mt-behind-migration");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN SHARE MODE");
+    send_waiting(w, "UPDATE t SET v = 0");
+    wait_until_waiting(f, PQbackendPID(w));
+    monitor_snapshot s;
+    refresh(f, &s);
+    const monitor_session *hs = must_find(&s, PQbackendPID(h));
+    assert_true(hs->migration);
+    assert_string_equal(hs->application, MONITOR_MIGRATION_PREFIX " 0007_add_index");
+    assert_false(must_find(&s, PQbackendPID(w))->migration);
+    check_wait(&s, PQbackendPID(w), "relation", "RowExclusiveLock", "public.t", NULL);
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0", PQbackendPID(h), PQbackendPID(w));
+    check_tree(&s, expected);
+    free(expected);
+    monitor_snapshot_free(&s);
+}
+
+/* (h) terminate the blocker: the waiter goes through. */
+static void test_signal_terminate(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-victim"), *w = helper(f, "mt-freed");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    send_waiting(w, "SELECT count(*) FROM t");
+    int hp = PQbackendPID(h);
+    wait_until_waiting(f, PQbackendPID(w));
+    sw_error err = {0};
+    bool done = true;
+    assert_int_equal(monitor_signal(f->m, monitor_pid(f->m), true, &done, &err), SW_USAGE);
+    assert_string_equal(err.message, "refusing to signal the monitor's own connection");
+    assert_false(done);
+    assert_int_equal(monitor_signal(f->m, 1, false, &done, &err), SW_OK);
+    assert_false(done);
+    assert_int_equal(monitor_signal(f->m, hp, true, &done, &err), SW_OK);
+    assert_true(done);
+    PGresult *r = PQgetResult(w);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    while ((r = PQgetResult(w)) != NULL)
+        PQclear(r);
+    double deadline = now_seconds() + 5;
+    for (;;) {
+        monitor_snapshot s;
+        refresh(f, &s);
+        bool gone = monitor_find(&s, hp) == NULL;
+        size_t waiting = s.waiting, nodes = s.nnodes;
+        int queries = s.queries;
+        monitor_snapshot_free(&s);
+        if (gone) {
+            assert_int_equal(waiting, 0);
+            assert_int_equal(nodes, 0);
+            assert_int_equal(queries, 1);
+            break;
+        }
+        if (now_seconds() > deadline)
+            fail_msg("backend %d still in pg_stat_activity 5 s after pg_terminate_backend", hp);
+        sleep_ms(10);
+    }
+}
+
+/* (i) a member of pg_monitor sees the same tree; a plain user sees that
+ * rows are hidden. */
+static void test_privileges(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->admin, "DROP ROLE IF EXISTS mt_watcher; DROP ROLE IF EXISTS mt_plain;"
+                      "CREATE ROLE mt_watcher LOGIN IN ROLE pg_monitor;"
+                      "CREATE ROLE mt_plain LOGIN");
+    PGconn *h = helper(f, "mt-priv-holder"), *w = helper(f, "mt-priv-waiter");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    send_waiting(w, "SELECT * FROM t");
+    wait_until_waiting(f, PQbackendPID(w));
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0", PQbackendPID(h), PQbackendPID(w));
+
+    const char *users[] = {"mt_watcher", "mt_plain"};
+    for (size_t u = 0; u < 2; u++) {
+        char *ci = xasprintf("%s user=%s", test_conninfo(), users[u]);
+        db_target t;
+        monitor *m = NULL;
+        sw_error err = {0};
+        assert_int_equal(db_target_parse(ci, DB_FROM_OPTION, &t, &err), SW_OK);
+        if (monitor_open(&t, &m, &err) != SW_OK)
+            fail_msg("monitor_open as %s: %s", users[u], err.message);
+        monitor_snapshot s;
+        if (monitor_refresh(m, &s, &err) != SW_OK)
+            fail_msg("monitor_refresh as %s: %s", users[u], err.message);
+        assert_null(monitor_find(&s, monitor_pid(m)));
+        if (u == 0) {
+            assert_false(s.hidden);
+            assert_int_equal(s.queries, 2);
+            check_tree(&s, expected);
+            check_wait(&s, PQbackendPID(w), "relation", "AccessShareLock", "public.t", NULL);
+        } else {
+            /* Other users' rows keep their pid but hide state and waits. */
+            assert_true(s.hidden);
+            const monitor_session *hs = must_find(&s, PQbackendPID(h));
+            assert_string_equal(hs->query, "<insufficient privilege>");
+            assert_false(must_find(&s, PQbackendPID(w))->waiting);
+            assert_int_equal(s.nnodes, 0);
+            assert_int_equal(s.queries, 1);
+        }
+        monitor_snapshot_free(&s);
+        monitor_close(m);
+        db_target_free(&t);
+        free(ci);
+    }
+    free(expected);
+}
+
+/* A refresh that cannot get a catalog lock gives up after lock_timeout
+ * with its own message; the next refresh works again. */
+static void test_refresh_timeout(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-catalog-lock");
+    exec_ok(h, "BEGIN; LOCK TABLE pg_catalog.pg_namespace IN ACCESS EXCLUSIVE MODE");
+    monitor_snapshot s;
+    sw_error err = {0};
+    double start = now_seconds();
+    assert_int_equal(monitor_refresh(f->m, &s, &err), SW_FAILED);
+    double took = now_seconds() - start;
+    assert_string_equal(err.message, "the refresh timed out after 500 ms (the server is busy);"
+                                     " next refresh at the next tick");
+    if (took > 1.0)
+        fail_msg("expected the refresh to give up within 1 s, it took %.3f s", took);
+    assert_null(s.sessions);
+    assert_int_equal(s.nsessions, 0);
+    exec_ok(h, "ROLLBACK");
+    refresh(f, &s);
+    assert_int_equal(s.queries, 1);
+    assert_non_null(must_find(&s, PQbackendPID(h)));
+    monitor_snapshot_free(&s);
+}
+
+static void test_sqlite_refused(void **state)
+{
+    (void)state;
+    db_target t;
+    monitor *m = NULL;
+    sw_error err = {0};
+    assert_int_equal(db_target_parse("sqlite:/nonexistent/x.db", DB_FROM_OPTION, &t, &err), SW_OK);
+    assert_int_equal(monitor_open(&t, &m, &err), SW_USAGE);
+    assert_string_equal(err.message, "locks are a PostgreSQL feature");
+    assert_null(m);
+    db_target_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_nobody_waits_one_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_holder_two_waiters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_behind_alter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_blockers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_advisory_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepared_blocker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_flag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_terminate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_privileges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_timeout, setup, teardown),
+        cmocka_unit_test(test_sqlite_refused),
+    };
+    return cmocka_run_group_tests_name("monitor_pg", tests, NULL, NULL);
+}

@@ -1,0 +1,223 @@
+/* monitor_build_tree on made-up sessions: no server. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/monitor.h"
+#include "core/util.h"
+
+/* One made-up session: pid and up to 4 blockers (list ends at -1). */
+typedef struct spec {
+    int pid;
+    int blockers[5];
+    const char *gid;
+} spec;
+
+static void build(monitor_snapshot *s, const spec *specs, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->sessions = xcalloc(n, sizeof *s->sessions);
+    s->nsessions = n;
+    for (size_t i = 0; i < n; i++) {
+        monitor_session *m = &s->sessions[i];
+        m->pid = specs[i].pid;
+        m->gid = specs[i].gid ? xstrdup(specs[i].gid) : NULL;
+        m->wait_age = -1;
+        m->xact_age = m->query_age = m->state_age = -1;
+        size_t k = 0;
+        while (k < 4 && specs[i].blockers[k] >= 0)
+            k++;
+        if (k) {
+            m->blockers = xcalloc(k, sizeof *m->blockers);
+            memcpy(m->blockers, specs[i].blockers, k * sizeof *m->blockers);
+            m->nblockers = k;
+            m->waiting = true;
+            m->wait_age = (double)(10 * m->pid);
+        }
+    }
+    monitor_build_tree(s);
+}
+
+/* The tree as "pid:depth" words in order, "*" after a cycle node, and
+ * "/direct/total" after each. */
+static char *shape(const monitor_snapshot *s)
+{
+    strbuf sb = {0};
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const monitor_node *n = &s->nodes[i];
+        const monitor_session *m = &s->sessions[n->session];
+        if (i)
+            strbuf_append_char(&sb, ' ');
+        if (m->gid)
+            strbuf_appendf(&sb, "%s", m->gid);
+        else
+            strbuf_appendf(&sb, "%d", m->pid);
+        strbuf_appendf(&sb, ":%zu%s/%zu/%zu", n->depth, n->cycle ? "*" : "", n->blocked_direct,
+                       n->blocked_total);
+    }
+    return strbuf_detach(&sb);
+}
+
+static void check(const monitor_snapshot *s, const char *expected)
+{
+    char *got = shape(s);
+    if (strcmp(got, expected) != 0)
+        fail_msg("tree: expected \"%s\", got \"%s\"", expected, got);
+    free(got);
+}
+
+#define NONE {-1}
+
+static void test_chain(void **state)
+{
+    (void)state;
+    /* 10 blocks 20, 20 blocks 30. */
+    const spec specs[] = {{30, {20, -1}, NULL}, {10, NONE, NULL}, {20, {10, -1}, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    check(&s, "10:0/1/2 20:1/1/1 30:2/0/0");
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 2);
+    assert_true(s.oldest_wait > 299.9 && s.oldest_wait < 300.1);
+    monitor_snapshot_free(&s);
+}
+
+static void test_two_blockers(void **state)
+{
+    (void)state;
+    /* 30 waits on both 10 and 20: it appears under each. */
+    const spec specs[] = {{10, NONE, NULL}, {20, NONE, NULL}, {30, {10, 20, -1}, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    check(&s, "10:0/1/1 30:1/0/0 20:0/1/1 30:1/0/0");
+    assert_int_equal(s.roots, 2);
+    assert_int_equal(s.waiting, 1);
+    monitor_snapshot_free(&s);
+}
+
+static void test_cycle_without_root(void **state)
+{
+    (void)state;
+    /* 20 and 10 wait on each other; 30 waits on 20. Start from pid 10. */
+    const spec specs[] = {{20, {10, -1}, NULL}, {10, {20, -1}, NULL}, {30, {20, -1}, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    check(&s, "10:0/1/2 20:1/2/2 10:2*/1/2 30:2/0/0");
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 3);
+    monitor_snapshot_free(&s);
+}
+
+static void test_cycle_below_root(void **state)
+{
+    (void)state;
+    /* 10 blocks 20; 20 and 30 wait on each other. */
+    const spec specs[] = {{10, NONE, NULL}, {20, {10, 30, -1}, NULL}, {30, {20, -1}, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    check(&s, "10:0/1/2 20:1/1/1 30:2/1/1 20:3*/1/1");
+    assert_int_equal(s.roots, 1);
+    monitor_snapshot_free(&s);
+}
+
+static void test_three_direct_waiters(void **state)
+{
+    (void)state;
+    const spec specs[] = {{5, NONE, NULL},
+                          {7, {5, -1}, NULL},
+                          {8, {5, -1}, NULL},
+                          {9, {5, -1}, NULL},
+                          {11, NONE, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 5);
+    check(&s, "5:0/3/3 7:1/0/0 8:1/0/0 9:1/0/0");
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 3);
+    monitor_snapshot_free(&s);
+}
+
+static void test_prepared_root(void **state)
+{
+    (void)state;
+    /* 40 waits on a prepared transaction and 50 waits on 40. */
+    const spec specs[] = {{40, {0, -1}, NULL}, {50, {40, -1}, NULL}, {0, NONE, "deploy-7"}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    check(&s, "deploy-7:0/1/2 40:1/1/1 50:2/0/0");
+    assert_int_equal(s.roots, 1);
+    monitor_snapshot_free(&s);
+}
+
+static void test_prepared_mapped_by_gid(void **state)
+{
+    (void)state;
+    /* Two prepared transactions: 40's blocker 0 stands for "b" only. */
+    const spec specs[] = {{40, {0, -1}, NULL}, {0, NONE, "a"}, {0, NONE, "b"}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    /* Without gids a blocker 0 means any prepared transaction. */
+    check(&s, "a:0/1/1 40:1/0/0 b:0/1/1 40:1/0/0");
+    s.sessions[0].blocker_gids = xcalloc(1, sizeof(char *));
+    s.sessions[0].blocker_gids[0] = xstrdup("b");
+    monitor_build_tree(&s);
+    check(&s, "b:0/1/1 40:1/0/0");
+    assert_int_equal(s.roots, 1);
+    monitor_snapshot_free(&s);
+}
+
+static void test_blocker_outside_snapshot(void **state)
+{
+    (void)state;
+    /* 20 waits on 99, which the snapshot does not hold; 30 waits on 20. */
+    const spec specs[] = {{20, {99, -1}, NULL}, {30, {20, -1}, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 2);
+    check(&s, "20:0/1/1 30:1/0/0");
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 2);
+    monitor_snapshot_free(&s);
+}
+
+static void test_no_waits_no_nodes(void **state)
+{
+    (void)state;
+    const spec specs[] = {{1, NONE, NULL}, {2, NONE, NULL}, {3, NONE, NULL}};
+    monitor_snapshot s;
+    build(&s, specs, 3);
+    assert_int_equal(s.nnodes, 0);
+    assert_null(s.nodes);
+    assert_int_equal(s.roots, 0);
+    assert_int_equal(s.waiting, 0);
+    assert_true(s.oldest_wait < 0);
+    assert_ptr_equal(monitor_find(&s, 2), &s.sessions[1]);
+    assert_null(monitor_find(&s, 4));
+    monitor_snapshot_free(&s);
+
+    build(&s, NULL, 0);
+    assert_int_equal(s.nnodes, 0);
+    monitor_snapshot_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_two_blockers),
+        cmocka_unit_test(test_cycle_without_root),
+        cmocka_unit_test(test_cycle_below_root),
+        cmocka_unit_test(test_three_direct_waiters),
+        cmocka_unit_test(test_prepared_root),
+        cmocka_unit_test(test_prepared_mapped_by_gid),
+        cmocka_unit_test(test_blocker_outside_snapshot),
+        cmocka_unit_test(test_no_waits_no_nodes),
+    };
+    return cmocka_run_group_tests_name("monitor_tree", tests, NULL, NULL);
+}
