@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -234,6 +235,254 @@ static int higher(int a, int b)
     return a < b ? b : a;
 }
 
+/* ---- golden text of `stepwise locks` ------------------------------------
+ * While a scenario's waits exist, run the real program
+ *   COLUMNS=200 LC_ALL=C "$STEPWISE" locks --db "$STEPWISE_TEST_PG"
+ * (ASCII tree; wide enough that no query is cut, since where a query is
+ * cut depends on how many digits the pids have), mask what changes from run to run, and compare
+ * with tests/integration/monitor/<scenario>.txt. Masking rules, applied to
+ * whole numbers only (a digit run not touching a letter, digit or '_'):
+ *   - a duration as the program prints it ("3.2s", "4m05s", "2h03m")
+ *     becomes AGE;
+ *   - the number after "transaction " (an xid) becomes XID;
+ *   - the pid of a session the scenario knows becomes its label (HOLDER,
+ *     WAITER, ...); the fixture's own connections become ADMIN and MONITOR;
+ *   - any other number in the pid column (first word after the tree
+ *     prefix) becomes PID;
+ *   - lines of autovacuum workers outside the tree are dropped and the
+ *     "sessions:" count of the summary lowered to match (they come and go
+ *     on their own);
+ *   - the query text of the ADMIN and MONITOR lines (the fixture's polling
+ *     and the monitor's own catalog queries, which carry pids and are cut
+ *     at a width that depends on the pid's digits) becomes QUERY.
+ * Siblings in the tree and the sessions outside it are listed by pid, so
+ * the goldens assume helpers get increasing pids in the order they connect,
+ * which holds on a fresh server unless the pid counter wraps mid-test.
+ * With STEPWISE_GOLDEN_UPDATE=1 a golden file that differs (or is missing)
+ * is rewritten with the masked text and the check fails, so that an
+ * update never passes unseen. */
+
+/* Wide enough that no scenario's line is cut (checked below). */
+#define GOLDEN_COLUMNS 200
+
+typedef struct pid_label {
+    int pid;
+    const char *label;
+} pid_label;
+
+static bool is_word_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '_';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of a duration at p ("3.2s", "4m05s", "2h03m"), or 0. */
+static size_t duration_len(const char *p)
+{
+    size_t n = 0;
+    while (is_digit(p[n]))
+        n++;
+    if (n == 0)
+        return 0;
+    if (p[n] == '.' && is_digit(p[n + 1]) && p[n + 2] == 's' && !is_word_char(p[n + 3]))
+        return n + 3;
+    if ((p[n] == 'm' || p[n] == 'h') && is_digit(p[n + 1]) && is_digit(p[n + 2]) &&
+        p[n + 3] == (p[n] == 'm' ? 's' : 'm') && !is_word_char(p[n + 4]))
+        return n + 4;
+    return 0;
+}
+
+static void mask_line(strbuf *out, const char *line, size_t len, const pid_label *labels,
+                      size_t nlabels)
+{
+    size_t start = out->len;
+    /* The pid column starts after the tree prefix ("|  ", "|- ", "`- "). */
+    size_t pid_col = 0;
+    while (pid_col + 3 <= len && (line[pid_col] == '|' || line[pid_col] == '`' ||
+                                  (line[pid_col] == ' ' && line[pid_col + 1] == ' ')))
+        pid_col += 3;
+    const char *label_at_col = NULL;
+    for (size_t i = 0; i < len;) {
+        if (!is_digit(line[i]) || (i > 0 && (is_word_char(line[i - 1]) || line[i - 1] == '.'))) {
+            strbuf_append_char(out, line[i++]);
+            continue;
+        }
+        size_t d = duration_len(line + i);
+        if (d) {
+            strbuf_append(out, "AGE");
+            i += d;
+            continue;
+        }
+        size_t n = 0;
+        while (i + n < len && is_digit(line[i + n]))
+            n++;
+        if (i + n < len && is_word_char(line[i + n])) {
+            strbuf_append_len(out, line + i, n);
+            i += n;
+            continue;
+        }
+        const char *rep = NULL;
+        if (i >= 12 && strncmp(line + i - 12, "transaction ", 12) == 0)
+            rep = "XID";
+        long v = strtol(line + i, NULL, 10);
+        for (size_t k = 0; !rep && k < nlabels; k++)
+            if (labels[k].pid == v)
+                rep = labels[k].label;
+        if (!rep && i == pid_col)
+            rep = "PID";
+        if (i == pid_col)
+            label_at_col = rep;
+        if (rep)
+            strbuf_append(out, rep);
+        else
+            strbuf_append_len(out, line + i, n);
+        i += n;
+    }
+    if (label_at_col && (strcmp(label_at_col, "ADMIN") == 0 || strcmp(label_at_col, "MONITOR") == 0)) {
+        char *colon = strstr(out->data + start, ": ");
+        if (colon) {
+            out->len = (size_t)(colon - out->data) + 2;
+            out->data[out->len] = '\0';
+            strbuf_append(out, "QUERY");
+        }
+    }
+}
+
+static char *mask_output(const char *text, const pid_label *labels, size_t nlabels)
+{
+    /* Autovacuum workers come and go on their own: drop their lines (when
+     * outside the tree) and take them out of the session count. */
+    size_t autovacuum = 0;
+    strbuf body = {0};
+    strbuf_append(&body, "");
+    const char *first_end = strchr(text, '\n');
+    const char *rest = first_end ? first_end + 1 : text + strlen(text);
+    while (*rest) {
+        const char *nl = strchr(rest, '\n');
+        size_t len = nl ? (size_t)(nl - rest) : strlen(rest);
+        char *line = xasprintf("%.*s", (int)len, rest);
+        if (is_digit(line[0]) && strstr(line, " [autovacuum]"))
+            autovacuum++;
+        else {
+            mask_line(&body, line, len, labels, nlabels);
+            strbuf_append_char(&body, '\n');
+        }
+        free(line);
+        rest += len + (nl ? 1 : 0);
+    }
+    strbuf sb = {0};
+    strbuf_append(&sb, "");
+    unsigned long sessions = 0;
+    int used = 0;
+    if (sscanf(text, "sessions: %lu,%n", &sessions, &used) == 1 && used > 0 &&
+        (size_t)used <= (size_t)(first_end ? first_end - text : (long)strlen(text))) {
+        strbuf_appendf(&sb, "sessions: %lu,", sessions - autovacuum);
+        size_t flen = (size_t)(first_end ? first_end - text : (long)strlen(text)) - (size_t)used;
+        mask_line(&sb, text + used, flen, labels, nlabels);
+    } else {
+        mask_line(&sb, text, first_end ? (size_t)(first_end - text) : strlen(text), labels,
+                  nlabels);
+    }
+    strbuf_append_char(&sb, '\n');
+    strbuf_append(&sb, strbuf_str(&body));
+    strbuf_free(&body);
+    return strbuf_detach(&sb);
+}
+
+static char *read_whole(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    strbuf sb = {0};
+    strbuf_append(&sb, "");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        strbuf_append_len(&sb, buf, n);
+    fclose(fp);
+    return strbuf_detach(&sb);
+}
+
+/* Run `stepwise locks` (as `user` when not NULL) and compare its masked
+ * output with the golden file of `scenario`. labels: pid/label pairs,
+ * ended by a pair with a NULL label. */
+static void check_golden(fixture *f, const char *scenario, const char *user,
+                         const pid_label *scenario_labels)
+{
+    const char *prog = getenv("STEPWISE");
+    if (!prog || !*prog)
+        fail_msg("STEPWISE is not set: the golden check of \"%s\" needs the stepwise program"
+                 " (run through make check, or export STEPWISE=/path/to/stepwise)",
+                 scenario);
+    const char *srcdir = getenv("top_srcdir");
+    if (!srcdir || !*srcdir)
+        fail_msg("top_srcdir is not set: the golden check of \"%s\" cannot find its file",
+                 scenario);
+
+    pid_label labels[MAX_HELPERS + 3];
+    size_t n = 0;
+    labels[n++] = (pid_label){PQbackendPID(f->admin), "ADMIN"};
+    labels[n++] = (pid_label){monitor_pid(f->m), "MONITOR"};
+    for (size_t i = 0; scenario_labels && scenario_labels[i].label; i++) {
+        assert_true(n < sizeof labels / sizeof labels[0]);
+        labels[n++] = scenario_labels[i];
+    }
+
+    char *cmd = xasprintf("COLUMNS=%d LC_ALL=C '%s' locks --db '%s%s%s' 2>&1", GOLDEN_COLUMNS, prog,
+                          test_conninfo(), user ? " user=" : "", user ? user : "");
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        fail_msg("cannot run %s", cmd);
+    strbuf sb = {0};
+    strbuf_append(&sb, "");
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0)
+        strbuf_append_len(&sb, buf, got);
+    int status = pclose(p);
+    char *raw = strbuf_detach(&sb);
+    if (status != 0)
+        fail_msg("\"%s\" exited with status %d:\n%s", cmd, status, raw);
+    char *masked = mask_output(raw, labels, n);
+
+    /* A query cut at the width would be cut at a place that depends on
+     * the number of digits in the pids, which masking cannot undo. */
+    if (strstr(raw, "...\n"))
+        fail_msg("`stepwise locks` cut a line at %d columns; shorten the scenario's"
+                 " queries or widen GOLDEN_COLUMNS:\n%s",
+                 GOLDEN_COLUMNS, raw);
+    char *path = xasprintf("%s/tests/integration/monitor/%s.txt", srcdir, scenario);
+    const char *update = getenv("STEPWISE_GOLDEN_UPDATE");
+    char *expected = read_whole(path);
+    if (update && strcmp(update, "1") == 0 && (!expected || strcmp(expected, masked) != 0)) {
+        FILE *fp = fopen(path, "w");
+        if (!fp || fputs(masked, fp) < 0 || fclose(fp) != 0)
+            fail_msg("cannot write %s", path);
+        fail_msg("wrote %s (STEPWISE_GOLDEN_UPDATE=1): check it by eye, then run again"
+                 " without STEPWISE_GOLDEN_UPDATE",
+                 path);
+    }
+    if (!expected)
+        fail_msg("cannot read the golden file %s; the masked output was:\n%s", path, masked);
+    if (strcmp(expected, masked) != 0) {
+        /* cmocka cuts long messages: the texts go to stderr in full. */
+        fprintf(stderr, "--- expected (%s)\n%s--- got (masked)\n%s--- got (raw)\n%s", path,
+                expected, masked, raw);
+        fail_msg("`stepwise locks` output differs from %s (both texts on stderr)", path);
+    }
+    free(expected);
+    free(path);
+    free(masked);
+    free(raw);
+    free(cmd);
+}
+
 static void test_nobody_waits_one_query(void **state)
 {
     fixture *f = *state;
@@ -273,6 +522,8 @@ static void test_idle_holder_two_waiters(void **state)
     int hp = PQbackendPID(h), rp = PQbackendPID(r), wp = PQbackendPID(w);
     wait_until_waiting(f, rp);
     wait_until_waiting(f, wp);
+    check_golden(f, "idle_holder_two_waiters", NULL,
+                 (pid_label[]){{hp, "HOLDER"}, {rp, "READER"}, {wp, "WRITER"}, {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     assert_int_equal(s.queries, 2);
@@ -310,6 +561,12 @@ static void test_chain_behind_alter(void **state)
     int p1 = PQbackendPID(s1), p2 = PQbackendPID(s2);
     wait_until_waiting(f, p1);
     wait_until_waiting(f, p2);
+    check_golden(f, "chain_behind_alter", NULL,
+                 (pid_label[]){{PQbackendPID(h), "READER_TX"},
+                               {PQbackendPID(a), "ALTER"},
+                               {p1, "SELECT1"},
+                               {p2, "SELECT2"},
+                               {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     char *expected = xasprintf("%d:0/1/3 %d:1/2/2 %d:2/0/0 %d:2/0/0", PQbackendPID(h),
@@ -333,6 +590,8 @@ static void test_two_blockers(void **state)
     send_waiting(w, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
     int p1 = PQbackendPID(h1), p2 = PQbackendPID(h2), wp = PQbackendPID(w);
     wait_until_waiting(f, wp);
+    check_golden(f, "two_blockers", NULL,
+                 (pid_label[]){{p1, "READER1"}, {p2, "READER2"}, {wp, "LOCKER"}, {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     char *expected = xasprintf("%d:0/1/1 %d:1/0/0 %d:0/1/1 %d:1/0/0", lower(p1, p2), wp,
@@ -353,6 +612,10 @@ static void test_row_wait(void **state)
     int xid = int_query(h, "SELECT pg_current_xact_id()::text::bigint");
     send_waiting(w, "UPDATE t SET v = v + 1 WHERE id = 1");
     wait_until_waiting(f, PQbackendPID(w));
+    check_golden(f, "row_wait", NULL,
+                 (pid_label[]){{PQbackendPID(h), "UPDATER1"},
+                               {PQbackendPID(w), "UPDATER2"},
+                               {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     char *target = xasprintf("transaction %d", xid);
@@ -375,6 +638,8 @@ static void test_advisory_wait(void **state)
     exec_ok(h, "SELECT pg_advisory_lock(42)");
     send_waiting(w, "SELECT pg_advisory_lock(42)");
     wait_until_waiting(f, PQbackendPID(w));
+    check_golden(f, "advisory_wait", NULL,
+                 (pid_label[]){{PQbackendPID(h), "HOLDER"}, {PQbackendPID(w), "WAITER"}, {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     check_wait(&s, PQbackendPID(w), "advisory", "ExclusiveLock", NULL, "advisory lock 42");
@@ -382,6 +647,47 @@ static void test_advisory_wait(void **state)
     check_tree(&s, expected);
     free(expected);
     assert_false(must_find(&s, PQbackendPID(h))->idle_in_transaction);
+    monitor_snapshot_free(&s);
+}
+
+/* (e2) a foreign-key check: the parent row is being deleted by an open
+ * transaction, and an INSERT into the child table must wait for it. The
+ * RI check locks the parent row FOR KEY SHARE; it finds the row's xmax is
+ * the deleter's transaction, takes the tuple lock and then waits on that
+ * transaction id in ShareLock mode (pg_locks shows only that wait). */
+static void test_foreign_key_wait(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->admin, "DROP TABLE IF EXISTS fk_child, fk_parent;"
+                      "CREATE TABLE fk_parent (id int PRIMARY KEY);"
+                      "CREATE TABLE fk_child (parent_id int REFERENCES fk_parent);"
+                      "INSERT INTO fk_parent VALUES (1), (2)");
+    PGconn *h = helper(f, "mt-fk-delete"), *w = helper(f, "mt-fk-insert");
+    exec_ok(h, "BEGIN; DELETE FROM fk_parent WHERE id = 1");
+    int xid = int_query(h, "SELECT pg_current_xact_id()::text::bigint");
+    send_waiting(w, "INSERT INTO fk_child VALUES (1)");
+    int hp = PQbackendPID(h), wp = PQbackendPID(w);
+    wait_until_waiting(f, wp);
+    check_golden(f, "foreign_key_wait", NULL,
+                 (pid_label[]){{hp, "DELETER"}, {wp, "INSERTER"}, {0, NULL}});
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 2);
+    char *expected = xasprintf("%d:0/1/1 %d:1/0/0", hp, wp);
+    check_tree(&s, expected);
+    free(expected);
+    assert_int_equal(s.roots, 1);
+    assert_int_equal(s.waiting, 1);
+    char *target = xasprintf("transaction %d", xid);
+    check_wait(&s, wp, "transactionid", "ShareLock", NULL, target);
+    free(target);
+    const monitor_session *ws = must_find(&s, wp);
+    assert_int_equal(ws->nblockers, 1);
+    assert_int_equal(ws->blockers[0], hp);
+    assert_string_equal(ws->wait_event, "transactionid");
+    const monitor_session *hs = must_find(&s, hp);
+    assert_true(hs->idle_in_transaction);
+    assert_false(hs->waiting);
     monitor_snapshot_free(&s);
 }
 
@@ -395,6 +701,8 @@ static void test_prepared_blocker(void **state)
     exec_ok(p, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION 'mt-gid'");
     send_waiting(w, "SELECT * FROM t");
     wait_until_waiting(f, PQbackendPID(w));
+    check_golden(f, "prepared_blocker", NULL,
+                 (pid_label[]){{PQbackendPID(p), "PREPARER"}, {PQbackendPID(w), "WAITER"}, {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     assert_int_equal(s.queries, 2);
@@ -427,6 +735,8 @@ static void test_migration_flag(void **state)
     exec_ok(h, "BEGIN; LOCK TABLE t IN SHARE MODE");
     send_waiting(w, "UPDATE t SET v = 0");
     wait_until_waiting(f, PQbackendPID(w));
+    check_golden(f, "migration_flag", NULL,
+                 (pid_label[]){{PQbackendPID(h), "MIGRATION"}, {PQbackendPID(w), "WAITER"}, {0, NULL}});
     monitor_snapshot s;
     refresh(f, &s);
     const monitor_session *hs = must_find(&s, PQbackendPID(h));
@@ -449,6 +759,8 @@ static void test_signal_terminate(void **state)
     send_waiting(w, "SELECT count(*) FROM t");
     int hp = PQbackendPID(h);
     wait_until_waiting(f, PQbackendPID(w));
+    check_golden(f, "signal_terminate", NULL,
+                 (pid_label[]){{hp, "VICTIM"}, {PQbackendPID(w), "FREED"}, {0, NULL}});
     sw_error err = {0};
     bool done = true;
     assert_int_equal(monitor_signal(f->m, monitor_pid(f->m), true, &done, &err), SW_USAGE);
@@ -496,6 +808,9 @@ static void test_privileges(void **state)
     send_waiting(w, "SELECT * FROM t");
     wait_until_waiting(f, PQbackendPID(w));
     char *expected = xasprintf("%d:0/1/1 %d:1/0/0", PQbackendPID(h), PQbackendPID(w));
+    pid_label labels[] = {{PQbackendPID(h), "HOLDER"}, {PQbackendPID(w), "WAITER"}, {0, NULL}};
+    check_golden(f, "privileges_superuser", NULL, labels);
+    check_golden(f, "privileges_pg_monitor", "mt_watcher", labels);
 
     const char *users[] = {"mt_watcher", "mt_plain"};
     for (size_t u = 0; u < 2; u++) {
@@ -579,6 +894,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_blockers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_row_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advisory_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_key_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepared_blocker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_terminate, setup, teardown),
