@@ -266,7 +266,8 @@ void db_close(db *d)
     if (!d)
         return;
     if (d->handle)
-        d->driver->close(d);
+        d->driver->close(d); /* also releases what d->prepared points at */
+    strmap_free(&d->prepared, NULL);
     db_notices_clear(d);
     free(d->notices);
     free(d->display);
@@ -288,6 +289,22 @@ sw_status db_query(db *d, const char *sql, int nparams, const char *const *param
 {
     *out = NULL;
     return d->driver->query(d, sql, nparams, params, out, err);
+}
+
+sw_status db_prepare(db *d, const char *name, const char *sql, sw_error *err)
+{
+    if (strmap_get(&d->prepared, name))
+        return sw_error_set(err, SW_FAILED, "statement '%s' is already prepared", name);
+    return d->driver->prepare(d, name, sql, err);
+}
+
+sw_status db_query_prepared(db *d, const char *name, int nparams, const char *const *params,
+                            db_result **out, sw_error *err)
+{
+    *out = NULL;
+    if (!strmap_get(&d->prepared, name))
+        return sw_error_set(err, SW_FAILED, "statement '%s' was never prepared", name);
+    return d->driver->query_prepared(d, name, nparams, params, out, err);
 }
 
 sw_status db_server_info_get(db *d, db_server_info *out, sw_error *err)

@@ -83,6 +83,14 @@ sw_status db_exec(db *d, const char *sql, sw_error *err);
 sw_status db_query(db *d, const char *sql, int nparams, const char *const *params,
                    db_result **out, sw_error *err);
 
+/* Prepare one statement under `name` for repeated use on this connection
+ * (a PostgreSQL prepared statement, a cached SQLite statement): the
+ * server plans it once, not at every call. A name is prepared once. */
+sw_status db_prepare(db *d, const char *name, const char *sql, sw_error *err);
+/* Run a statement prepared with db_prepare, as db_query runs text. */
+sw_status db_query_prepared(db *d, const char *name, int nparams, const char *const *params,
+                            db_result **out, sw_error *err);
+
 /* Notices the server sent (PostgreSQL NOTICE/WARNING); core never prints
  * them, the front end decides. */
 size_t db_notice_count(const db *d);

@@ -14,12 +14,16 @@ typedef struct db_driver {
     sw_status (*query)(db *d, const char *sql, int nparams, const char *const *params,
                        db_result **out, sw_error *err);
     sw_status (*server_info)(db *d, db_server_info *out, sw_error *err);
+    sw_status (*prepare)(db *d, const char *name, const char *sql, sw_error *err);
+    sw_status (*query_prepared)(db *d, const char *name, int nparams, const char *const *params,
+                                db_result **out, sw_error *err);
 } db_driver;
 
 struct db {
     const db_driver *driver;
     void *handle; /* PGconn * or sqlite3 * */
     char *display;
+    strmap prepared; /* name -> driver data (SQLite: its sqlite3_stmt) */
     char **notices;
     size_t notice_count;
     size_t notice_cap;

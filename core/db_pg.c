@@ -113,10 +113,9 @@ static sw_status pg_exec(db *d, const char *sql, sw_error *err)
     return st;
 }
 
-static sw_status pg_query(db *d, const char *sql, int nparams, const char *const *params,
-                          db_result **out, sw_error *err)
+/* Rows of a finished query as a db_result; takes over `res`. */
+static sw_status pg_collect(db *d, PGresult *res, db_result **out, sw_error *err)
 {
-    PGresult *res = PQexecParams(conn_of(d), sql, nparams, NULL, params, NULL, NULL, 0);
     if (!pg_result_ok(res)) {
         sw_status st = pg_result_error(d, res, err);
         PQclear(res);
@@ -136,6 +135,31 @@ static sw_status pg_query(db *d, const char *sql, int nparams, const char *const
     PQclear(res);
     *out = r;
     return SW_OK;
+}
+
+static sw_status pg_query(db *d, const char *sql, int nparams, const char *const *params,
+                          db_result **out, sw_error *err)
+{
+    return pg_collect(d, PQexecParams(conn_of(d), sql, nparams, NULL, params, NULL, NULL, 0), out,
+                      err);
+}
+
+static sw_status pg_prepare(db *d, const char *name, const char *sql, sw_error *err)
+{
+    PGresult *res = PQprepare(conn_of(d), name, sql, 0, NULL);
+    sw_status st = pg_result_ok(res) ? SW_OK : pg_result_error(d, res, err);
+    PQclear(res);
+    if (st == SW_OK) {
+        static char server_side; /* the server keeps it: nothing to hold here */
+        strmap_put(&d->prepared, name, &server_side);
+    }
+    return st;
+}
+
+static sw_status pg_query_prepared(db *d, const char *name, int nparams, const char *const *params,
+                                   db_result **out, sw_error *err)
+{
+    return pg_collect(d, PQexecPrepared(conn_of(d), name, nparams, params, NULL, NULL, 0), out, err);
 }
 
 static sw_status pg_server_info(db *d, db_server_info *out, sw_error *err)
@@ -170,4 +194,6 @@ const db_driver db_driver_postgres = {
     .exec = pg_exec,
     .query = pg_query,
     .server_info = pg_server_info,
+    .prepare = pg_prepare,
+    .query_prepared = pg_query_prepared,
 };

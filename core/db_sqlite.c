@@ -52,8 +52,14 @@ static sw_status sqlite_open(db *d, const db_target *t, unsigned flags, sw_error
     return SW_OK;
 }
 
+static void finalize_statement(void *stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
 static void sqlite_close(db *d)
 {
+    strmap_free(&d->prepared, finalize_statement);
     sqlite3_close_v2(handle_of(d));
     d->handle = NULL;
 }
@@ -86,35 +92,40 @@ static bool has_second_statement(sqlite3 *h, const char *tail)
     return found;
 }
 
-static sw_status sqlite_query(db *d, const char *sql, int nparams, const char *const *params,
-                              db_result **out, sw_error *err)
+/* One statement from `sql`, refusing a second one after it. */
+static sw_status sqlite_prepare_one(db *d, const char *sql, sqlite3_stmt **out, sw_error *err)
 {
     sqlite3 *h = handle_of(d);
-    sqlite3_stmt *stmt = NULL;
     const char *tail = NULL;
-    if (sqlite3_prepare_v2(h, sql, -1, &stmt, &tail) != SQLITE_OK)
+    *out = NULL;
+    if (sqlite3_prepare_v2(h, sql, -1, out, &tail) != SQLITE_OK)
         return sqlite_error(d, err);
-    if (!stmt)
+    if (!*out)
         return sw_error_set(err, SW_FAILED, "SQLite error: the query is empty");
     if (tail && has_second_statement(h, tail)) {
-        sqlite3_finalize(stmt);
+        sqlite3_finalize(*out);
+        *out = NULL;
         return sw_error_set(err, SW_FAILED,
                             "SQLite error: a query must be one statement; use a script for more");
     }
-    if (nparams != sqlite3_bind_parameter_count(stmt)) {
-        int expected = sqlite3_bind_parameter_count(stmt);
-        sqlite3_finalize(stmt);
+    return SW_OK;
+}
+
+/* Bind text parameters, step through the rows, leave stmt reset. */
+static sw_status sqlite_run(db *d, sqlite3_stmt *stmt, int nparams, const char *const *params,
+                            db_result **out, sw_error *err)
+{
+    if (nparams != sqlite3_bind_parameter_count(stmt))
         return sw_error_set(err, SW_FAILED,
                             "SQLite error: the statement has %d parameters but %d were given",
-                            expected, nparams);
-    }
+                            sqlite3_bind_parameter_count(stmt), nparams);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
     for (int i = 0; i < nparams; i++) {
         int rc = params[i] ? sqlite3_bind_text(stmt, i + 1, params[i], -1, SQLITE_TRANSIENT)
                            : sqlite3_bind_null(stmt, i + 1);
-        if (rc != SQLITE_OK) {
-            sqlite3_finalize(stmt);
+        if (rc != SQLITE_OK)
             return sqlite_error(d, err);
-        }
     }
     int ncols = sqlite3_column_count(stmt);
     db_result *r = db_result_new(ncols);
@@ -128,15 +139,40 @@ static sw_status sqlite_query(db *d, const char *sql, int nparams, const char *c
         db_result_add_row(r, row);
     }
     free(row);
-    if (rc != SQLITE_DONE) {
-        sw_status st = sqlite_error(d, err);
-        sqlite3_finalize(stmt);
+    sw_status st = rc == SQLITE_DONE ? SW_OK : sqlite_error(d, err);
+    sqlite3_reset(stmt);
+    if (st != SW_OK) {
         db_result_free(r);
         return st;
     }
-    sqlite3_finalize(stmt);
     *out = r;
     return SW_OK;
+}
+
+static sw_status sqlite_query(db *d, const char *sql, int nparams, const char *const *params,
+                              db_result **out, sw_error *err)
+{
+    sqlite3_stmt *stmt;
+    sw_status st = sqlite_prepare_one(d, sql, &stmt, err);
+    if (st == SW_OK)
+        st = sqlite_run(d, stmt, nparams, params, out, err);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sw_status sqlite_prepare(db *d, const char *name, const char *sql, sw_error *err)
+{
+    sqlite3_stmt *stmt;
+    sw_status st = sqlite_prepare_one(d, sql, &stmt, err);
+    if (st == SW_OK)
+        strmap_put(&d->prepared, name, stmt);
+    return st;
+}
+
+static sw_status sqlite_query_prepared(db *d, const char *name, int nparams,
+                                       const char *const *params, db_result **out, sw_error *err)
+{
+    return sqlite_run(d, strmap_get(&d->prepared, name), nparams, params, out, err);
 }
 
 static sw_status sqlite_server_info(db *d, db_server_info *out, sw_error *err)
@@ -159,4 +195,6 @@ const db_driver db_driver_sqlite = {
     .exec = sqlite_exec_script,
     .query = sqlite_query,
     .server_info = sqlite_server_info,
+    .prepare = sqlite_prepare,
+    .query_prepared = sqlite_query_prepared,
 };

@@ -28,6 +28,56 @@ struct monitor {
  * repeated, and a pathological graph must not eat the memory. */
 #define MAX_NODES 100000
 
+static const char activity_sql[] =
+    "SELECT pid, usename, datname, application_name, client_addr::text, backend_type, state,"
+    " coalesce(extract(epoch from now() - xact_start), -1)::float8,"
+    " coalesce(extract(epoch from now() - query_start), -1)::float8,"
+    " coalesce(extract(epoch from now() - state_change), -1)::float8,"
+    " wait_event_type, wait_event, backend_xid::text, backend_xmin::text, query,"
+    " CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END"
+    " FROM pg_stat_activity"
+    " WHERE pid <> pg_backend_pid()"
+    "  AND (backend_type IS NULL OR backend_type IN ('client backend', 'autovacuum worker',"
+    "       'background worker', 'parallel worker', 'walsender'))";
+
+/* The identity of a lock, the same for the waiter's row and the holder's. */
+#define LOCK_KEY                                                                                   \
+    "concat_ws('/', l.locktype, coalesce(l.database::text, ''), coalesce(l.relation::text, ''),"   \
+    " coalesce(l.page::text, ''), coalesce(l.tuple::text, ''), coalesce(l.virtualxid, ''),"        \
+    " coalesce(l.transactionid::text, ''), coalesce(l.classid::text, ''),"                         \
+    " coalesce(l.objid::text, ''), coalesce(l.objsubid::text, ''))"
+
+/* Columns: kind, pid, locktype, mode, relation, transactionid, page, tuple,
+ * classid, objid, objsubid, wait age, key, relation oid, gid, owner,
+ * database, prepared xid, prepared age. kind 'w' = a waiter's ungranted
+ * lock, 'h' = a lock held by a prepared transaction, 'p' = a prepared
+ * transaction. */
+static const char locks_sql[] =
+    "SELECT 'w', l.pid::text, l.locktype, l.mode,"
+    " (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = l.relation"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
+    " l.transactionid::text, l.page::text, l.tuple::text, l.classid::regclass::text,"
+    " l.objid::text, l.objsubid::text,"
+    " coalesce(extract(epoch from now() - l.waitstart), -1)::float8::text, " LOCK_KEY ","
+    " l.relation::text, NULL, NULL, NULL, NULL, NULL"
+    " FROM pg_locks l"
+    " WHERE NOT l.granted";
+
+static const char prepared_sql[] =
+    " UNION ALL"
+    " SELECT 'h', NULL, l.locktype, l.mode, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " " LOCK_KEY ", l.relation::text, NULL, NULL, NULL, x.transactionid::text, NULL"
+    " FROM pg_locks l JOIN pg_locks x ON x.pid IS NULL AND x.granted"
+    "  AND x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock'"
+    "  AND x.virtualtransaction = l.virtualtransaction"
+    " WHERE l.pid IS NULL AND l.granted"
+    " UNION ALL"
+    " SELECT 'p', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " gid, owner, database, transaction::text,"
+    " extract(epoch from now() - prepared)::float8::text"
+    " FROM pg_prepared_xacts";
+
 sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
 {
     *out = NULL;
@@ -42,6 +92,16 @@ sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
                  "SET statement_timeout = '500ms';"
                  "SET lock_timeout = '100ms'",
                  err);
+    /* Planned once here, not at every tick: planning was a fifth of the
+     * server time of a refresh (bench/monitor). */
+    char *locks_with_prepared = xasprintf("%s%s", locks_sql, prepared_sql);
+    if (st == SW_OK)
+        st = db_prepare(d, "stepwise_activity", activity_sql, err);
+    if (st == SW_OK)
+        st = db_prepare(d, "stepwise_locks", locks_sql, err);
+    if (st == SW_OK)
+        st = db_prepare(d, "stepwise_locks_prepared", locks_with_prepared, err);
+    free(locks_with_prepared);
     db_result *r = NULL;
     if (st == SW_OK)
         st = db_query(d, "SELECT pg_backend_pid()", 0, NULL, &r, err);
@@ -318,57 +378,6 @@ static sw_status query_failed(sw_status st, sw_error *err)
     return st;
 }
 
-static const char activity_sql[] =
-    "SELECT pid, usename, datname, application_name, client_addr::text, backend_type, state,"
-    " coalesce(extract(epoch from now() - xact_start), -1)::float8,"
-    " coalesce(extract(epoch from now() - query_start), -1)::float8,"
-    " coalesce(extract(epoch from now() - state_change), -1)::float8,"
-    " wait_event_type, wait_event, backend_xid::text, backend_xmin::text, query,"
-    " CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END"
-    " FROM pg_stat_activity"
-    " WHERE pid <> pg_backend_pid()"
-    "  AND (backend_type IS NULL OR backend_type IN ('client backend', 'autovacuum worker',"
-    "       'background worker', 'parallel worker', 'walsender'))"
-    " ORDER BY pid";
-
-/* The identity of a lock, the same for the waiter's row and the holder's. */
-#define LOCK_KEY                                                                                   \
-    "concat_ws('/', l.locktype, coalesce(l.database::text, ''), coalesce(l.relation::text, ''),"   \
-    " coalesce(l.page::text, ''), coalesce(l.tuple::text, ''), coalesce(l.virtualxid, ''),"        \
-    " coalesce(l.transactionid::text, ''), coalesce(l.classid::text, ''),"                         \
-    " coalesce(l.objid::text, ''), coalesce(l.objsubid::text, ''))"
-
-/* Columns: kind, pid, locktype, mode, relation, transactionid, page, tuple,
- * classid, objid, objsubid, wait age, key, relation oid, gid, owner,
- * database, prepared xid, prepared age. kind 'w' = a waiter's ungranted
- * lock, 'h' = a lock held by a prepared transaction, 'p' = a prepared
- * transaction. */
-static const char locks_sql[] =
-    "SELECT 'w', l.pid::text, l.locktype, l.mode,"
-    " CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END,"
-    " l.transactionid::text, l.page::text, l.tuple::text, l.classid::regclass::text,"
-    " l.objid::text, l.objsubid::text,"
-    " coalesce(extract(epoch from now() - l.waitstart), -1)::float8::text, " LOCK_KEY ","
-    " l.relation::text, NULL, NULL, NULL, NULL, NULL"
-    " FROM pg_locks l"
-    " LEFT JOIN pg_class c ON c.oid = l.relation"
-    "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " LEFT JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE NOT l.granted";
-
-static const char prepared_sql[] =
-    " UNION ALL"
-    " SELECT 'h', NULL, l.locktype, l.mode, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " " LOCK_KEY ", l.relation::text, NULL, NULL, NULL, x.transactionid::text, NULL"
-    " FROM pg_locks l JOIN pg_locks x ON x.pid IS NULL AND x.granted"
-    "  AND x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock'"
-    "  AND x.virtualtransaction = l.virtualtransaction"
-    " WHERE l.pid IS NULL AND l.granted"
-    " UNION ALL"
-    " SELECT 'p', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " gid, owner, database, transaction::text,"
-    " extract(epoch from now() - prepared)::float8::text"
-    " FROM pg_prepared_xacts";
 
 enum {
     L_KIND,
@@ -508,10 +517,9 @@ static void map_prepared(monitor_session *w, const db_result *r, int want_row)
 
 static sw_status refresh_locks(monitor *m, monitor_snapshot *out, bool prepared, sw_error *err)
 {
-    char *sql = xasprintf("%s%s", locks_sql, prepared ? prepared_sql : "");
     db_result *r = NULL;
-    sw_status st = db_query(m->d, sql, 0, NULL, &r, err);
-    free(sql);
+    sw_status st = db_query_prepared(m->d, prepared ? "stepwise_locks_prepared" : "stepwise_locks", 0,
+                                     NULL, &r, err);
     if (st != SW_OK)
         return query_failed(st, err);
     out->queries = 2;
@@ -607,12 +615,18 @@ static char *escaped_or_null(const char *v)
     return v ? text_escaped(v) : NULL;
 }
 
+static int compare_pid(const void *a, const void *b)
+{
+    int x = ((const monitor_session *)a)->pid, y = ((const monitor_session *)b)->pid;
+    return (x > y) - (x < y);
+}
+
 sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
     out->oldest_wait = -1;
     db_result *r = NULL;
-    sw_status st = db_query(m->d, activity_sql, 0, NULL, &r, err);
+    sw_status st = db_query_prepared(m->d, "stepwise_activity", 0, NULL, &r, err);
     if (st != SW_OK)
         return query_failed(st, err);
     out->queries = 1;
@@ -655,6 +669,9 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
             any_prepared = any_prepared || s->blockers[b] == 0;
     }
     db_result_free(r);
+    /* By pid, as people read them; sorted here, not by the server, which
+     * would spend a sort on every refresh of a busy cluster. */
+    qsort(out->sessions, out->nsessions, sizeof *out->sessions, compare_pid);
 
     if (any_waiter) {
         st = refresh_locks(m, out, any_prepared, err);

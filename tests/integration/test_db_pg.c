@@ -138,6 +138,35 @@ static void test_round_trip(void **state)
     assert_int_equal(db_exec(f->d, "DROP TABLE trip", &err), SW_OK);
 }
 
+static void test_prepared(void **state)
+{
+    fixture *f = *state;
+    sw_error err = {0};
+    db_result *r = NULL;
+    assert_int_equal(db_prepare(f->d, "square", "SELECT $1::int * $1::int", &err), SW_OK);
+    /* The server really holds it: pg_prepared_statements lists it. */
+    char *v = query_one(f->d, "SELECT count(*) FROM pg_prepared_statements WHERE name = 'square'");
+    assert_string_equal(v, "1");
+    free(v);
+    static const char *const in[] = {"3", "12", "-5"};
+    static const char *const sq[] = {"9", "144", "25"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *params[] = {in[i]};
+        assert_int_equal(db_query_prepared(f->d, "square", 1, params, &r, &err), SW_OK);
+        assert_string_equal(db_result_value(r, 0, 0), sq[i]);
+        db_result_free(r);
+    }
+    const char *bad[] = {"x"};
+    assert_int_equal(db_query_prepared(f->d, "square", 1, bad, &r, &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "invalid input syntax for type integer"));
+    assert_int_equal(db_prepare(f->d, "square", "SELECT 1", &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "already prepared"));
+    assert_int_equal(db_prepare(f->d, "broken", "SELEC 1", &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "SQLSTATE 42601"));
+    assert_int_equal(db_query_prepared(f->d, "broken", 0, NULL, &r, &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "never prepared"));
+}
+
 static void test_sql_error_is_one_line_with_sqlstate(void **state)
 {
     fixture *f = *state;
@@ -210,6 +239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_error_is_one_line_with_sqlstate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices_are_kept_not_printed, setup, teardown),
         cmocka_unit_test(test_connection_errors_hide_password),

@@ -96,6 +96,40 @@ static void test_round_trip(void **state)
     db_close(other);
 }
 
+static void test_prepared(void **state)
+{
+    fixture *f = *state;
+    sw_error err = {0};
+    db_result *r = NULL;
+    assert_int_equal(db_exec(f->d, "CREATE TABLE p (k TEXT, v INTEGER);"
+                                   "INSERT INTO p VALUES ('a', 1), ('b', 2), ('c', 3);",
+                             &err),
+                     SW_OK);
+    assert_int_equal(db_prepare(f->d, "by_key", "SELECT v FROM p WHERE k = ?1", &err), SW_OK);
+    /* Run it several times with other parameters: the statement is reused. */
+    static const char *const keys[] = {"c", "a", "b", "zz"};
+    static const char *const values[] = {"3", "1", "2", NULL};
+    for (size_t i = 0; i < 4; i++) {
+        const char *params[] = {keys[i]};
+        assert_int_equal(db_query_prepared(f->d, "by_key", 1, params, &r, &err), SW_OK);
+        if (values[i]) {
+            assert_int_equal(r->nrows, 1);
+            assert_string_equal(db_result_value(r, 0, 0), values[i]);
+        } else {
+            assert_int_equal(r->nrows, 0);
+        }
+        db_result_free(r);
+    }
+    assert_int_equal(db_query_prepared(f->d, "by_key", 0, NULL, &r, &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "1 parameters but 0"));
+    assert_int_equal(db_query_prepared(f->d, "unknown", 0, NULL, &r, &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "'unknown' was never prepared"));
+    assert_int_equal(db_prepare(f->d, "by_key", "SELECT 1", &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "already prepared"));
+    assert_int_equal(db_prepare(f->d, "bad", "SELECT * FROM nowhere", &err), SW_FAILED);
+    assert_non_null(strstr(err.message, "no such table"));
+}
+
 static void test_many_rows(void **state)
 {
     fixture *f = *state;
@@ -249,6 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_rules, setup, teardown),

@@ -848,12 +848,14 @@ static void test_privileges(void **state)
 }
 
 /* A refresh that cannot get a catalog lock gives up after lock_timeout
- * with its own message; the next refresh works again. */
+ * with its own message; the next refresh works again. The monitor's
+ * statements are prepared, so only a catalog its execution reads can
+ * block it: pg_stat_activity joins pg_database. */
 static void test_refresh_timeout(void **state)
 {
     fixture *f = *state;
     PGconn *h = helper(f, "mt-catalog-lock");
-    exec_ok(h, "BEGIN; LOCK TABLE pg_catalog.pg_namespace IN ACCESS EXCLUSIVE MODE");
+    exec_ok(h, "BEGIN; LOCK TABLE pg_catalog.pg_database IN ACCESS EXCLUSIVE MODE");
     monitor_snapshot s;
     sw_error err = {0};
     double start = now_seconds();
