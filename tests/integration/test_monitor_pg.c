@@ -538,6 +538,21 @@ static void test_idle_holder_two_waiters(void **state)
     assert_string_equal(hs->state, "idle in transaction");
     assert_false(hs->waiting);
     assert_true(hs->xact_age >= 0);
+    /* The ages come in whole milliseconds: they must agree with what the
+     * server says, in seconds, to well within the time between queries. */
+    char *sql = xasprintf("SELECT extract(epoch from now() - xact_start),"
+                          " extract(epoch from now() - state_change)"
+                          " FROM pg_stat_activity WHERE pid = %d", hp);
+    PGresult *ages = PQexec(f->admin, sql);
+    free(sql);
+    assert_int_equal(PQresultStatus(ages), PGRES_TUPLES_OK);
+    double server_xact = strtod(PQgetvalue(ages, 0, 0), NULL);
+    double server_state = strtod(PQgetvalue(ages, 0, 1), NULL);
+    PQclear(ages);
+    if (hs->xact_age > server_xact + 0.001 || hs->xact_age < server_xact - 0.5)
+        fail_msg("xact_age %.3f s, the server says %.3f s", hs->xact_age, server_xact);
+    if (hs->state_age > server_state + 0.001 || hs->state_age < server_state - 0.5)
+        fail_msg("state_age %.3f s, the server says %.3f s", hs->state_age, server_state);
     check_wait(&s, rp, "relation", "AccessShareLock", "public.t", NULL);
     check_wait(&s, wp, "relation", "RowExclusiveLock", "public.t", NULL);
     assert_int_equal(must_find(&s, rp)->nblockers, 1);
