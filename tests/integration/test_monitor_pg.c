@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "core/db.h"
+#include "tests/harness/tree_shape.h"
 #include "core/monitor.h"
 #include "core/util.h"
 
@@ -168,32 +169,6 @@ static void refresh(fixture *f, monitor_snapshot *s)
     assert_null(monitor_find(s, monitor_pid(f->m)));
 }
 
-/* The tree as "pid:depth/direct/total" words (gid instead of pid 0). */
-static char *shape(const monitor_snapshot *s)
-{
-    strbuf sb = {0};
-    for (size_t i = 0; i < s->nnodes; i++) {
-        const monitor_node *n = &s->nodes[i];
-        const monitor_session *m = &s->sessions[n->session];
-        if (i)
-            strbuf_append_char(&sb, ' ');
-        if (m->pid == 0)
-            strbuf_appendf(&sb, "%s", m->gid);
-        else
-            strbuf_appendf(&sb, "%d", m->pid);
-        strbuf_appendf(&sb, ":%zu%s/%zu/%zu", n->depth, n->cycle ? "*" : "", n->blocked_direct,
-                       n->blocked_total);
-    }
-    return strbuf_detach(&sb);
-}
-
-static void check_tree(const monitor_snapshot *s, const char *expected)
-{
-    char *got = shape(s);
-    if (strcmp(got, expected) != 0)
-        fail_msg("tree: expected \"%s\", got \"%s\"", expected, got);
-    free(got);
-}
 
 static const monitor_session *must_find(const monitor_snapshot *s, int pid)
 {

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tests/harness/tree_shape.h"
 #include "core/monitor.h"
 #include "core/util.h"
 
@@ -46,33 +47,6 @@ static void build(monitor_snapshot *s, const spec *specs, size_t n)
     monitor_build_tree(s);
 }
 
-/* The tree as "pid:depth" words in order, "*" after a cycle node, and
- * "/direct/total" after each. */
-static char *shape(const monitor_snapshot *s)
-{
-    strbuf sb = {0};
-    for (size_t i = 0; i < s->nnodes; i++) {
-        const monitor_node *n = &s->nodes[i];
-        const monitor_session *m = &s->sessions[n->session];
-        if (i)
-            strbuf_append_char(&sb, ' ');
-        if (m->gid)
-            strbuf_appendf(&sb, "%s", m->gid);
-        else
-            strbuf_appendf(&sb, "%d", m->pid);
-        strbuf_appendf(&sb, ":%zu%s/%zu/%zu", n->depth, n->cycle ? "*" : "", n->blocked_direct,
-                       n->blocked_total);
-    }
-    return strbuf_detach(&sb);
-}
-
-static void check(const monitor_snapshot *s, const char *expected)
-{
-    char *got = shape(s);
-    if (strcmp(got, expected) != 0)
-        fail_msg("tree: expected \"%s\", got \"%s\"", expected, got);
-    free(got);
-}
 
 #define NONE {-1}
 
@@ -83,7 +57,7 @@ static void test_chain(void **state)
     const spec specs[] = {{30, {20, -1}, NULL}, {10, NONE, NULL}, {20, {10, -1}, NULL}};
     monitor_snapshot s;
     build(&s, specs, 3);
-    check(&s, "10:0/1/2 20:1/1/1 30:2/0/0");
+    check_tree(&s, "10:0/1/2 20:1/1/1 30:2/0/0");
     assert_int_equal(s.roots, 1);
     assert_int_equal(s.waiting, 2);
     assert_true(s.oldest_wait > 299.9 && s.oldest_wait < 300.1);
@@ -97,7 +71,7 @@ static void test_two_blockers(void **state)
     const spec specs[] = {{10, NONE, NULL}, {20, NONE, NULL}, {30, {10, 20, -1}, NULL}};
     monitor_snapshot s;
     build(&s, specs, 3);
-    check(&s, "10:0/1/1 30:1/0/0 20:0/1/1 30:1/0/0");
+    check_tree(&s, "10:0/1/1 30:1/0/0 20:0/1/1 30:1/0/0");
     assert_int_equal(s.roots, 2);
     assert_int_equal(s.waiting, 1);
     monitor_snapshot_free(&s);
@@ -110,7 +84,7 @@ static void test_cycle_without_root(void **state)
     const spec specs[] = {{20, {10, -1}, NULL}, {10, {20, -1}, NULL}, {30, {20, -1}, NULL}};
     monitor_snapshot s;
     build(&s, specs, 3);
-    check(&s, "10:0/1/2 20:1/2/2 10:2*/1/2 30:2/0/0");
+    check_tree(&s, "10:0/1/2 20:1/2/2 10:2*/1/2 30:2/0/0");
     assert_int_equal(s.roots, 1);
     assert_int_equal(s.waiting, 3);
     monitor_snapshot_free(&s);
@@ -123,7 +97,7 @@ static void test_cycle_below_root(void **state)
     const spec specs[] = {{10, NONE, NULL}, {20, {10, 30, -1}, NULL}, {30, {20, -1}, NULL}};
     monitor_snapshot s;
     build(&s, specs, 3);
-    check(&s, "10:0/1/2 20:1/1/1 30:2/1/1 20:3*/1/1");
+    check_tree(&s, "10:0/1/2 20:1/1/1 30:2/1/1 20:3*/1/1");
     assert_int_equal(s.roots, 1);
     monitor_snapshot_free(&s);
 }
@@ -138,7 +112,7 @@ static void test_three_direct_waiters(void **state)
                           {11, NONE, NULL}};
     monitor_snapshot s;
     build(&s, specs, 5);
-    check(&s, "5:0/3/3 7:1/0/0 8:1/0/0 9:1/0/0");
+    check_tree(&s, "5:0/3/3 7:1/0/0 8:1/0/0 9:1/0/0");
     assert_int_equal(s.roots, 1);
     assert_int_equal(s.waiting, 3);
     monitor_snapshot_free(&s);
@@ -151,7 +125,7 @@ static void test_prepared_root(void **state)
     const spec specs[] = {{40, {0, -1}, NULL}, {50, {40, -1}, NULL}, {0, NONE, "deploy-7"}};
     monitor_snapshot s;
     build(&s, specs, 3);
-    check(&s, "deploy-7:0/1/2 40:1/1/1 50:2/0/0");
+    check_tree(&s, "deploy-7:0/1/2 40:1/1/1 50:2/0/0");
     assert_int_equal(s.roots, 1);
     monitor_snapshot_free(&s);
 }
@@ -164,11 +138,11 @@ static void test_prepared_mapped_by_gid(void **state)
     monitor_snapshot s;
     build(&s, specs, 3);
     /* Without gids a blocker 0 means any prepared transaction. */
-    check(&s, "a:0/1/1 40:1/0/0 b:0/1/1 40:1/0/0");
+    check_tree(&s, "a:0/1/1 40:1/0/0 b:0/1/1 40:1/0/0");
     s.sessions[0].blocker_gids = xcalloc(1, sizeof(char *));
     s.sessions[0].blocker_gids[0] = xstrdup("b");
     monitor_build_tree(&s);
-    check(&s, "b:0/1/1 40:1/0/0");
+    check_tree(&s, "b:0/1/1 40:1/0/0");
     assert_int_equal(s.roots, 1);
     monitor_snapshot_free(&s);
 }
@@ -180,7 +154,7 @@ static void test_blocker_outside_snapshot(void **state)
     const spec specs[] = {{20, {99, -1}, NULL}, {30, {20, -1}, NULL}};
     monitor_snapshot s;
     build(&s, specs, 2);
-    check(&s, "20:0/1/1 30:1/0/0");
+    check_tree(&s, "20:0/1/1 30:1/0/0");
     assert_int_equal(s.roots, 1);
     assert_int_equal(s.waiting, 2);
     monitor_snapshot_free(&s);
