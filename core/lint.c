@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "core/lint.h"
+#include "core/parsetree.h"
 
 #include <ctype.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -158,20 +159,6 @@ static char *lock_note(const lint_ctx *c, const char *relation)
 static int loss_severity(const lint_ctx *c)
 {
     return c->opts->down ? (int)LINT_HINT : -1;
-}
-
-static char *relation_of(const PgQuery__RangeVar *rv)
-{
-    strbuf sb = {0};
-    if (rv->schemaname && *rv->schemaname) {
-        char *q = sql_quote_identifier(rv->schemaname);
-        strbuf_appendf(&sb, "%s.", q);
-        free(q);
-    }
-    char *q = sql_quote_identifier(rv->relname ? rv->relname : "?");
-    strbuf_append(&sb, q);
-    free(q);
-    return strbuf_detach(&sb);
 }
 
 static bool is_new(const lint_ctx *c, const char *relation)
@@ -394,7 +381,7 @@ static bool is_null_constant(const Node *n)
 
 static void lint_foreign_key(lint_ctx *c, const char *table, const PgQuery__Constraint *k)
 {
-    char *ref = k->pktable ? relation_of(k->pktable) : xstrdup("?");
+    char *ref = k->pktable ? parsetree_range_var_name(k->pktable) : xstrdup("?");
     if (k->skip_validation)
         report(c, "adding-foreign-key", LINT_HINT,
                "make sure no long transaction is open on either table when this runs; with "
@@ -618,7 +605,7 @@ static void lint_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *a)
 {
     if (!a->relation)
         return;
-    char *table = relation_of(a->relation);
+    char *table = parsetree_range_var_name(a->relation);
     bool existing = !is_new(c, table);
     for (size_t i = 0; i < a->n_cmds; i++) {
         const Node *n = a->cmds[i];
@@ -666,7 +653,7 @@ static void lint_alter_table(lint_ctx *c, const PgQuery__AlterTableStmt *a)
         case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
             if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
                 !cmd->def->partition_cmd->concurrent && existing) {
-                char *part = cmd->def->partition_cmd->name ? relation_of(cmd->def->partition_cmd->name)
+                char *part = cmd->def->partition_cmd->name ? parsetree_range_var_name(cmd->def->partition_cmd->name)
                                                            : xstrdup("?");
                 report(c, "require-concurrent-detach-partition", -1,
                        "DETACH PARTITION ... CONCURRENTLY in a -- stepwise:no-transaction "
@@ -688,7 +675,7 @@ static void lint_create_table(lint_ctx *c, const PgQuery__CreateStmt *cs)
 {
     if (!cs->relation)
         return;
-    char *table = relation_of(cs->relation);
+    char *table = parsetree_range_var_name(cs->relation);
     if (c->opts->no_transaction && !cs->if_not_exists)
         report(c, "prefer-robust-statements", -1,
                "CREATE TABLE IF NOT EXISTS: a retried no-transaction migration re-runs its "
@@ -721,7 +708,7 @@ static void lint_index(lint_ctx *c, const PgQuery__IndexStmt *ix)
 {
     if (!ix->relation)
         return;
-    char *table = relation_of(ix->relation);
+    char *table = parsetree_range_var_name(ix->relation);
     const char *name = ix->idxname && *ix->idxname ? ix->idxname : "(unnamed)";
     if (!ix->concurrent && !is_new(c, table))
         report(c, "require-concurrent-index-creation", -1,
@@ -735,51 +722,18 @@ static void lint_index(lint_ctx *c, const PgQuery__IndexStmt *ix)
                "a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: precede it "
                "with DROP INDEX CONCURRENTLY IF EXISTS, or use IF NOT EXISTS",
                "CREATE INDEX CONCURRENTLY %s has no IF NOT EXISTS", name);
-    if (ix->idxname && *ix->idxname) {
-        strbuf sb = {0};
-        if (ix->relation->schemaname && *ix->relation->schemaname) {
-            char *q = sql_quote_identifier(ix->relation->schemaname);
-            strbuf_appendf(&sb, "%s.", q);
-            free(q);
-        }
-        char *q = sql_quote_identifier(ix->idxname);
-        strbuf_append(&sb, q);
-        free(q);
-        char *index = strbuf_detach(&sb);
+    char *index = parsetree_index_name(ix);
+    if (index) {
         mark_created(c, index);
         free(index);
     }
     free(table);
 }
 
-/* "schema.name" from a list of String nodes, quoted where needed. */
-static char *names_join(Node *const *items, size_t n_items)
-{
-    strbuf sb = {0};
-    for (size_t i = 0; i < n_items; i++) {
-        const Node *p = items[i];
-        if (!p || p->node_case != PG_QUERY__NODE__NODE_STRING)
-            continue;
-        char *q = sql_quote_identifier(p->string->sval);
-        strbuf_appendf(&sb, "%s%s", sb.len ? "." : "", q);
-        free(q);
-    }
-    return sb.len ? strbuf_detach(&sb) : xstrdup("?");
-}
-
-static char *list_name(const Node *n)
-{
-    if (n && n->node_case == PG_QUERY__NODE__NODE_LIST)
-        return names_join(n->list->items, n->list->n_items);
-    if (n && n->node_case == PG_QUERY__NODE__NODE_STRING)
-        return sql_quote_identifier(n->string->sval);
-    return NULL;
-}
-
 static void lint_drop(lint_ctx *c, const PgQuery__DropStmt *d)
 {
     for (size_t i = 0; i < d->n_objects; i++) {
-        char *name = list_name(d->objects[i]);
+        char *name = parsetree_list_name(d->objects[i], 0);
         if (!name)
             continue;
         bool new_object = is_new(c, name);
@@ -804,7 +758,7 @@ static void lint_drop(lint_ctx *c, const PgQuery__DropStmt *d)
         free(name);
     }
     if (c->opts->no_transaction && !d->missing_ok) {
-        char *name = d->n_objects ? list_name(d->objects[0]) : NULL;
+        char *name = d->n_objects ? parsetree_list_name(d->objects[0], 0) : NULL;
         report(c, "prefer-robust-statements", -1,
                "DROP ... IF EXISTS: a retried no-transaction migration re-runs its statements",
                "%s%s%s has no IF EXISTS, in a migration that runs without a transaction",
@@ -817,12 +771,12 @@ static void lint_rename(lint_ctx *c, const PgQuery__RenameStmt *r)
 {
     if (!r->relation)
         return;
-    char *table = relation_of(r->relation);
+    char *table = parsetree_range_var_name(r->relation);
     char *note = lock_note(c, table);
     if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && is_new(c, table) && r->newname) {
         PgQuery__RangeVar renamed = *r->relation;
         renamed.relname = r->newname;
-        char *new_name = relation_of(&renamed);
+        char *new_name = parsetree_range_var_name(&renamed);
         mark_created(c, new_name);
         free(new_name);
     }
@@ -936,7 +890,7 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
         break;
     case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
         if (n->create_table_as_stmt->into && n->create_table_as_stmt->into->rel) {
-            char *t = relation_of(n->create_table_as_stmt->into->rel);
+            char *t = parsetree_range_var_name(n->create_table_as_stmt->into->rel);
             mark_created(c, t);
             free(t);
         }
@@ -992,14 +946,14 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
         for (size_t i = 0; i < n->create_domain_stmt->n_constraints; i++) {
             const PgQuery__Constraint *k = constraint_of(n->create_domain_stmt->constraints[i]);
             if (k && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
-                char *domain = names_join(n->create_domain_stmt->domainname,
-                                          n->create_domain_stmt->n_domainname);
+                char *domain = parsetree_names(n->create_domain_stmt->domainname,
+                                               n->create_domain_stmt->n_domainname);
                 report(c, "domain-check-constraint", -1,
                        "put the CHECK on the columns (table constraints can be added NOT VALID "
                        "and validated online)",
                        "domain %s has a CHECK: changing the check later validates every column "
                        "of every table that uses the domain, under lock",
-                       domain);
+                       domain ? domain : "?");
                 free(domain);
                 break;
             }
@@ -1009,12 +963,12 @@ static void lint_statement(lint_ctx *c, const sql_statement *s)
         const PgQuery__AlterDomainStmt *ad = n->alter_domain_stmt;
         const PgQuery__Constraint *k = constraint_of(ad->def);
         if (ad->subtype && strcmp(ad->subtype, "C") == 0 && k && !k->skip_validation) {
-            char *domain = names_join(ad->type_name, ad->n_type_name);
+            char *domain = parsetree_names(ad->type_name, ad->n_type_name);
             report(c, "domain-check-constraint", -1,
                    "ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT later",
                    "ALTER DOMAIN %s ADD CONSTRAINT checks every column of every table that uses "
                    "the domain, under SHARE lock on each table",
-                   domain);
+                   domain ? domain : "?");
             free(domain);
         }
         break;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "core/sqlparse.h"
+#include "core/parsetree.h"
 
 #include <ctype.h>
 #include <pg_query.h>
@@ -141,7 +142,7 @@ static void append_name_part(strbuf *sb, const char *part)
     free(q);
 }
 
-static char *range_var_name(const PgQuery__RangeVar *rv)
+char *parsetree_range_var_name(const PgQuery__RangeVar *rv)
 {
     strbuf sb = {0};
     if (rv->catalogname && *rv->catalogname)
@@ -152,9 +153,6 @@ static char *range_var_name(const PgQuery__RangeVar *rv)
     return strbuf_detach(&sb);
 }
 
-/* A qualified name given as a list of String nodes; `drop_last` leaves out
- * the last element (the column of a COMMENT ON COLUMN, the trigger of a
- * DROP TRIGGER), giving the relation. */
 static char *string_list_name(Node *const *items, size_t n, size_t drop_last)
 {
     strbuf sb = {0};
@@ -168,7 +166,12 @@ static char *string_list_name(Node *const *items, size_t n, size_t drop_last)
     return strbuf_detach(&sb);
 }
 
-static char *node_list_name(const Node *node, size_t drop_last)
+char *parsetree_names(Node *const *items, size_t n)
+{
+    return string_list_name(items, n, 0);
+}
+
+char *parsetree_list_name(const Node *node, size_t drop_last)
 {
     if (!node)
         return NULL;
@@ -203,7 +206,7 @@ static void add_lock_owned(sql_statement *s, char *relation, lock_mode mode, con
 static void add_lock(sql_statement *s, const PgQuery__RangeVar *rv, lock_mode mode, const char *why)
 {
     if (rv)
-        add_lock_owned(s, range_var_name(rv), mode, why, false, false);
+        add_lock_owned(s, parsetree_range_var_name(rv), mode, why, false, false);
 }
 
 lock_mode sql_statement_strongest_lock(const sql_statement *stmt)
@@ -484,7 +487,7 @@ static void add_foreign_key_lock(sql_statement *s, const PgQuery__Constraint *c,
 {
     if (!c || c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN || !c->pktable)
         return;
-    char *name = range_var_name(c->pktable);
+    char *name = parsetree_range_var_name(c->pktable);
     if (self && strcmp(name, self) == 0) {
         free(name); /* a table referring to itself: already locked */
         return;
@@ -785,7 +788,7 @@ static void classify_alter_table(sql_statement *s, const PgQuery__AlterTableStmt
     set_kind(s, alter_object_name(a->objtype));
     if (!a->relation)
         return;
-    char *table = range_var_name(a->relation);
+    char *table = parsetree_range_var_name(a->relation);
     strbuf detail = {0};
     lock_mode mode = LOCK_NONE;
     for (size_t i = 0; i < a->n_cmds; i++) {
@@ -804,7 +807,7 @@ static void classify_alter_table(sql_statement *s, const PgQuery__AlterTableStmt
 static void classify_create(sql_statement *s, const PgQuery__CreateStmt *c)
 {
     set_kind(s, c->partbound ? "CREATE TABLE PARTITION OF" : "CREATE TABLE");
-    char *table = range_var_name(c->relation);
+    char *table = parsetree_range_var_name(c->relation);
     for (size_t i = 0; i < c->n_inh_relations; i++) {
         const Node *n = c->inh_relations[i];
         if (n && n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
@@ -897,9 +900,9 @@ static void classify_drop(sql_statement *s, const PgQuery__DropStmt *d)
     for (size_t i = 0; i < d->n_objects; i++) {
         char *name = NULL;
         if (object_is_relation(d->remove_type))
-            name = node_list_name(d->objects[i], 0);
+            name = parsetree_list_name(d->objects[i], 0);
         else if (on_table)
-            name = node_list_name(d->objects[i], 1); /* [schema.]table.trigger */
+            name = parsetree_list_name(d->objects[i], 1); /* [schema.]table.trigger */
         if (name)
             add_lock_owned(s, name, d->concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE,
                            s->kind, false, is_index);
@@ -927,13 +930,20 @@ static void classify_index(sql_statement *s, const PgQuery__IndexStmt *ix)
     if (ix->concurrent)
         s->transactional = false;
     add_lock(s, ix->relation, ix->concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE, s->kind);
-    if (ix->idxname && *ix->idxname) {
-        strbuf sb = {0};
-        if (ix->relation && ix->relation->schemaname && *ix->relation->schemaname)
-            append_name_part(&sb, ix->relation->schemaname);
-        append_name_part(&sb, ix->idxname);
-        add_lock_owned(s, strbuf_detach(&sb), LOCK_ACCESS_EXCLUSIVE, "created", true, true);
-    }
+    char *index = parsetree_index_name(ix);
+    if (index)
+        add_lock_owned(s, index, LOCK_ACCESS_EXCLUSIVE, "created", true, true);
+}
+
+char *parsetree_index_name(const PgQuery__IndexStmt *ix)
+{
+    if (!ix->idxname || !*ix->idxname)
+        return NULL;
+    strbuf sb = {0};
+    if (ix->relation && ix->relation->schemaname && *ix->relation->schemaname)
+        append_name_part(&sb, ix->relation->schemaname);
+    append_name_part(&sb, ix->idxname);
+    return strbuf_detach(&sb);
 }
 
 static void classify_reindex(sql_statement *s, const PgQuery__ReindexStmt *r)
@@ -944,7 +954,7 @@ static void classify_reindex(sql_statement *s, const PgQuery__ReindexStmt *r)
     case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
         what = "REINDEX INDEX";
         if (r->relation)
-            add_lock_owned(s, range_var_name(r->relation),
+            add_lock_owned(s, parsetree_range_var_name(r->relation),
                            concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE, "REINDEX",
                            false, true);
         break;
@@ -1030,7 +1040,7 @@ static void classify_rename(sql_statement *s, const PgQuery__RenameStmt *r)
     }
     set_kind(s, kind);
     if (r->relation)
-        add_lock_owned(s, range_var_name(r->relation), mode, kind, false, index);
+        add_lock_owned(s, parsetree_range_var_name(r->relation), mode, kind, false, index);
 }
 
 static void classify_comment(sql_statement *s, const PgQuery__CommentStmt *c)
@@ -1040,16 +1050,16 @@ static void classify_comment(sql_statement *s, const PgQuery__CommentStmt *c)
     free(kind);
     char *name = NULL;
     if (object_is_relation(c->objtype))
-        name = node_list_name(c->object, 0);
+        name = parsetree_list_name(c->object, 0);
     else if (c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
-        name = node_list_name(c->object, 1);
+        name = parsetree_list_name(c->object, 1);
     else if (c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT ||
              c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER ||
              c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_RULE ||
              c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_POLICY) {
         /* an object of a table: the table is only opened, ACCESS SHARE
          * (objectaddress.c, get_object_address_relobject) */
-        name = node_list_name(c->object, 1);
+        name = parsetree_list_name(c->object, 1);
         if (name)
             add_lock_owned(s, name, LOCK_ACCESS_SHARE, s->kind, false, false);
         return;
@@ -1096,7 +1106,7 @@ static void classify_select(sql_statement *s, const Node *n)
     const PgQuery__IntoClause *into = n->select_stmt->into_clause;
     set_kind(s, into ? "SELECT INTO" : "SELECT");
     if (into && into->rel) /* SELECT INTO creates its table, as CREATE TABLE AS */
-        add_lock_owned(s, range_var_name(into->rel), LOCK_ACCESS_EXCLUSIVE, "created", true, false);
+        add_lock_owned(s, parsetree_range_var_name(into->rel), LOCK_ACCESS_EXCLUSIVE, "created", true, false);
     add_reads(s, &n->base);
 }
 
@@ -1304,7 +1314,7 @@ static void classify(sql_statement *s, const Node *n)
         set_kind(s, c->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? "CREATE MATERIALIZED VIEW"
                                                                        : "CREATE TABLE AS");
         if (c->into && c->into->rel)
-            add_lock_owned(s, range_var_name(c->into->rel), LOCK_ACCESS_EXCLUSIVE, "created", true,
+            add_lock_owned(s, parsetree_range_var_name(c->into->rel), LOCK_ACCESS_EXCLUSIVE, "created", true,
                            false);
         add_reads(s, c->query ? &c->query->base : NULL);
         break;
@@ -1313,7 +1323,7 @@ static void classify(sql_statement *s, const Node *n)
         const PgQuery__ViewStmt *v = n->view_stmt;
         set_kind(s, v->replace ? "CREATE OR REPLACE VIEW" : "CREATE VIEW");
         if (v->view)
-            add_lock_owned(s, range_var_name(v->view), LOCK_ACCESS_EXCLUSIVE,
+            add_lock_owned(s, parsetree_range_var_name(v->view), LOCK_ACCESS_EXCLUSIVE,
                            v->replace ? "CREATE OR REPLACE VIEW" : "created", !v->replace, false);
         add_reads(s, v->query ? &v->query->base : NULL);
         break;
@@ -1321,7 +1331,7 @@ static void classify(sql_statement *s, const Node *n)
     case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
         set_kind(s, "CREATE SEQUENCE");
         if (n->create_seq_stmt->sequence)
-            add_lock_owned(s, range_var_name(n->create_seq_stmt->sequence), LOCK_ACCESS_EXCLUSIVE,
+            add_lock_owned(s, parsetree_range_var_name(n->create_seq_stmt->sequence), LOCK_ACCESS_EXCLUSIVE,
                            "created", true, false);
         break;
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
