@@ -2,7 +2,7 @@
 # Sourced by ./quickstart and ./runtests; never run on its own.
 
 STEPWISE_BUILD_PACKAGES="gcc make autoconf automake autoconf-archive pkg-config \
-libncurses-dev libpq-dev libsqlite3-dev libedit-dev libpg-query-dev libprotobuf-c-dev"
+libncurses-dev libpq-dev libsqlite3-dev libedit-dev libpg-query-dev libprotobuf-c-dev libssl-dev"
 STEPWISE_TEST_PACKAGES="libcmocka-dev postgresql tmux procps python3"
 
 # deps_missing PACKAGE...: prints the packages that are not installed.

@@ -269,6 +269,7 @@ void db_close(db *d)
         d->driver->close(d); /* also releases what d->prepared points at */
     strmap_free(&d->prepared, NULL);
     db_notices_clear(d);
+    free(d->failure);
     free(d->notices);
     free(d->display);
     free(d);
@@ -305,6 +306,63 @@ sw_status db_query_prepared(db *d, const char *name, int nparams, const char *co
     if (!strmap_get(&d->prepared, name))
         return sw_error_set(err, SW_FAILED, "statement '%s' was never prepared", name);
     return d->driver->query_prepared(d, name, nparams, params, out, err);
+}
+
+char *db_quote_ident(db *d, const char *name)
+{
+    return d->driver->quote_ident(d, name);
+}
+
+char *db_quote_literal(db *d, const char *text)
+{
+    return d->driver->quote_literal(d, text);
+}
+
+int db_backend_pid(db *d)
+{
+    return d->driver->backend_pid(d);
+}
+
+sw_status db_send(db *d, const char *sql, sw_error *err)
+{
+    if (d->busy)
+        return sw_error_set(err, SW_FAILED, "internal: work sent on a busy connection");
+    memset(&d->outcome, 0, sizeof d->outcome);
+    free(d->failure);
+    d->failure = NULL;
+    sw_status st = d->driver->send(d, sql, err);
+    d->busy = st == SW_OK;
+    return st;
+}
+
+sw_status db_poll(db *d, int timeout_ms, bool *done, sw_error *err)
+{
+    if (!d->busy) {
+        *done = true;
+        return SW_OK;
+    }
+    return d->driver->poll(d, timeout_ms, done, err);
+}
+
+sw_status db_finish(db *d, db_outcome *out, sw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!d->busy)
+        return sw_error_set(err, SW_FAILED, "internal: nothing was sent");
+    d->busy = false;
+    return d->driver->finish(d, out, err);
+}
+
+sw_status db_cancel(db *d, sw_error *err)
+{
+    if (!d->busy)
+        return SW_OK;
+    return d->driver->cancel(d, err);
+}
+
+int db_socket(db *d)
+{
+    return d->driver->socket(d);
 }
 
 sw_status db_server_info_get(db *d, db_server_info *out, sw_error *err)

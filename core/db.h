@@ -112,6 +112,42 @@ typedef struct db_server_info {
 sw_status db_server_info_get(db *d, db_server_info *out, sw_error *err);
 void db_server_info_free(db_server_info *info);
 
+/* Quoting through the driver's own escaping (PQescapeIdentifier /
+ * PQescapeLiteral, sqlite3_mprintf %w / %Q). Newly allocated. */
+char *db_quote_ident(db *d, const char *name);
+char *db_quote_literal(db *d, const char *text);
+
+/* The server process of this connection (pg_backend_pid), 0 on SQLite. */
+int db_backend_pid(db *d);
+
+/* Asynchronous execution, so that a caller can keep drawing, watch locks
+ * and cancel while the server works. db_send starts a script of one or
+ * more statements (PostgreSQL: one simple-query message; SQLite runs it
+ * at once, statement by statement, since the work is local);
+ * db_poll waits up to timeout_ms (0: just look) and says whether the
+ * work has finished; db_finish collects the outcome. One piece of work
+ * at a time per connection. */
+typedef struct db_outcome {
+    bool ok;
+    int completed;      /* statements that finished before the error (all when ok) */
+    long long rows;     /* rows affected by the last statement that finished */
+    char sqlstate[6];   /* of the error, "" when none */
+    int position;       /* PostgreSQL: 1-based character position of the error
+                           in the text sent, 0 when the server gave none;
+                           SQLite: 1-based byte position in the text sent */
+} db_outcome;
+
+sw_status db_send(db *d, const char *sql, sw_error *err);
+sw_status db_poll(db *d, int timeout_ms, bool *done, sw_error *err);
+/* The outcome; SW_FAILED with the server's message in err when the work
+ * failed (out->ok false), SW_OK when it succeeded. */
+sw_status db_finish(db *d, db_outcome *out, sw_error *err);
+/* Ask the server to cancel the work in progress (PQcancel, as psql does
+ * on Ctrl-C; sqlite3_interrupt). Safe to call from the poll loop. */
+sw_status db_cancel(db *d, sw_error *err);
+/* The connection's socket to wait on (PostgreSQL), -1 on SQLite. */
+int db_socket(db *d);
+
 /* "15.18" from 150018, "9.6.24" from 90624. */
 char *db_pg_version_text(int version_num);
 

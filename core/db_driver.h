@@ -17,6 +17,14 @@ typedef struct db_driver {
     sw_status (*prepare)(db *d, const char *name, const char *sql, sw_error *err);
     sw_status (*query_prepared)(db *d, const char *name, int nparams, const char *const *params,
                                 db_result **out, sw_error *err);
+    char *(*quote_ident)(db *d, const char *name);
+    char *(*quote_literal)(db *d, const char *text);
+    int (*backend_pid)(db *d);
+    sw_status (*send)(db *d, const char *sql, sw_error *err);
+    sw_status (*poll)(db *d, int timeout_ms, bool *done, sw_error *err);
+    sw_status (*finish)(db *d, db_outcome *out, sw_error *err);
+    sw_status (*cancel)(db *d, sw_error *err);
+    int (*socket)(db *d);
 } db_driver;
 
 struct db {
@@ -27,6 +35,10 @@ struct db {
     char **notices;
     size_t notice_count;
     size_t notice_cap;
+    /* Asynchronous work (db_send ... db_finish): */
+    bool busy;            /* sent, not finished */
+    db_outcome outcome;   /* SQLite: the outcome of the work run at db_send */
+    char *failure;        /* its error message, NULL when it succeeded */
 };
 
 extern const db_driver db_driver_postgres;

@@ -4,7 +4,10 @@
 
 #include "core/db_driver.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +190,157 @@ static sw_status pg_server_info(db *d, db_server_info *out, sw_error *err)
     return SW_OK;
 }
 
+static char *pg_quote(db *d, const char *text, bool ident)
+{
+    PGconn *conn = conn_of(d);
+    size_t len = strlen(text);
+    char *q = ident ? PQescapeIdentifier(conn, text, len) : PQescapeLiteral(conn, text, len);
+    if (!q) {
+        /* Only for text that is not valid in the client encoding: quote
+         * it by hand rather than fail (the server then rejects it). */
+        return text_quote(text, ident ? '"' : '\'');
+    }
+    char *copy = xstrdup(q);
+    PQfreemem(q);
+    return copy;
+}
+
+static char *pg_quote_ident(db *d, const char *name)
+{
+    return pg_quote(d, name, true);
+}
+
+static char *pg_quote_literal(db *d, const char *text)
+{
+    return pg_quote(d, text, false);
+}
+
+static int pg_backend_pid(db *d)
+{
+    return PQbackendPID(conn_of(d));
+}
+
+static sw_status pg_send(db *d, const char *sql, sw_error *err)
+{
+    if (!PQsendQuery(conn_of(d), sql)) {
+        char *line = text_one_line(PQerrorMessage(conn_of(d)));
+        sw_error_set(err, SW_FAILED, "cannot send to the server: %s", line);
+        free(line);
+        return SW_FAILED;
+    }
+    return SW_OK;
+}
+
+/* Take every result that has arrived; *done once the last one is in. */
+static void pg_drain(db *d, bool *done)
+{
+    PGconn *conn = conn_of(d);
+    *done = false;
+    while (!PQisBusy(conn)) {
+        PGresult *res = PQgetResult(conn);
+        if (!res) {
+            *done = true;
+            return;
+        }
+        if (pg_result_ok(res)) {
+            if (!d->failure) {
+                d->outcome.completed++;
+                const char *tuples = PQcmdTuples(res);
+                d->outcome.rows = tuples && *tuples ? atoll(tuples) : 0;
+            }
+        } else if (!d->failure) {
+            sw_error e = {0};
+            pg_result_error(d, res, &e);
+            d->failure = xstrdup(e.message);
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            if (state)
+                snprintf(d->outcome.sqlstate, sizeof d->outcome.sqlstate, "%s", state);
+            const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+            d->outcome.position = pos ? atoi(pos) : 0;
+        }
+        PQclear(res);
+    }
+}
+
+static sw_status pg_consume(db *d, sw_error *err)
+{
+    if (!PQconsumeInput(conn_of(d))) {
+        char *line = text_one_line(PQerrorMessage(conn_of(d)));
+        sw_error_set(err, SW_FAILED, "lost the connection to the server: %s", line);
+        free(line);
+        return SW_FAILED;
+    }
+    return SW_OK;
+}
+
+static sw_status pg_poll(db *d, int timeout_ms, bool *done, sw_error *err)
+{
+    PGconn *conn = conn_of(d);
+    if (pg_consume(d, err) != SW_OK) {
+        *done = true;
+        d->failure = d->failure ? d->failure : xstrdup(err->message);
+        return SW_OK;
+    }
+    pg_drain(d, done);
+    if (*done || timeout_ms <= 0)
+        return SW_OK;
+    struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+    int n = poll(&pfd, 1, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        return sw_error_set(err, SW_FAILED, "waiting for the server: %s", strerror(errno));
+    if (n > 0) {
+        if (pg_consume(d, err) != SW_OK) {
+            *done = true;
+            d->failure = d->failure ? d->failure : xstrdup(err->message);
+            return SW_OK;
+        }
+        pg_drain(d, done);
+    }
+    return SW_OK;
+}
+
+static sw_status pg_finish(db *d, db_outcome *out, sw_error *err)
+{
+    bool done = false;
+    /* Normally polled to the end already; otherwise wait for it. */
+    while (!done) {
+        if (pg_poll(d, 1000, &done, err) != SW_OK)
+            return SW_FAILED;
+    }
+    *out = d->outcome;
+    if (d->failure) {
+        out->ok = false;
+        sw_error_set(err, SW_FAILED, "%s", d->failure);
+        free(d->failure);
+        d->failure = NULL;
+        return SW_FAILED;
+    }
+    out->ok = true;
+    return SW_OK;
+}
+
+static sw_status pg_cancel(db *d, sw_error *err)
+{
+    PGcancel *cancel = PQgetCancel(conn_of(d));
+    if (!cancel)
+        return sw_error_set(err, SW_FAILED, "cannot cancel: no connection");
+    char buf[256];
+    int ok = PQcancel(cancel, buf, (int)sizeof buf);
+    PQfreeCancel(cancel);
+    if (!ok) {
+        char *line = text_one_line(buf);
+        sw_error_set(err, SW_FAILED, "the cancel request failed: %s", line);
+        free(line);
+        return SW_FAILED;
+    }
+    return SW_OK;
+}
+
+static int pg_socket(db *d)
+{
+    return PQsocket(conn_of(d));
+}
+
 const db_driver db_driver_postgres = {
     .name = "postgresql",
     .open = pg_open,
@@ -196,4 +350,12 @@ const db_driver db_driver_postgres = {
     .server_info = pg_server_info,
     .prepare = pg_prepare,
     .query_prepared = pg_query_prepared,
+    .quote_ident = pg_quote_ident,
+    .quote_literal = pg_quote_literal,
+    .backend_pid = pg_backend_pid,
+    .send = pg_send,
+    .poll = pg_poll,
+    .finish = pg_finish,
+    .cancel = pg_cancel,
+    .socket = pg_socket,
 };

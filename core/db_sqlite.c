@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,6 +189,105 @@ static sw_status sqlite_server_info(db *d, db_server_info *out, sw_error *err)
     return SW_OK;
 }
 
+static char *sqlite_quote(const char *format, const char *text, char quote)
+{
+    char *q = sqlite3_mprintf(format, text);
+    if (!q)
+        return text_quote(text, quote); /* the same quoting, without SQLite's allocator */
+    char *copy = xstrdup(q);
+    sqlite3_free(q);
+    return copy;
+}
+
+static char *sqlite_quote_ident(db *d, const char *name)
+{
+    (void)d;
+    return sqlite_quote("\"%w\"", name, '"');
+}
+
+static char *sqlite_quote_literal(db *d, const char *text)
+{
+    (void)d;
+    return sqlite_quote("%Q", text, '\'');
+}
+
+static int sqlite_backend_pid(db *d)
+{
+    (void)d;
+    return 0;
+}
+
+/* The work is local and short: run every statement now, keep the outcome
+ * for db_finish. */
+static sw_status sqlite_send(db *d, const char *sql, sw_error *err)
+{
+    (void)err;
+    sqlite3 *h = handle_of(d);
+    const char *p = sql;
+    while (p && *p) {
+        sqlite3_stmt *stmt = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(h, p, -1, &stmt, &tail);
+        if (rc == SQLITE_OK && !stmt)
+            break; /* only blanks and comments are left */
+        if (rc == SQLITE_OK) {
+            sqlite3_int64 before = sqlite3_total_changes64(h);
+            while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+                ;
+            if (rc == SQLITE_DONE) {
+                d->outcome.completed++;
+                d->outcome.rows = sqlite3_total_changes64(h) - before;
+                sqlite3_finalize(stmt);
+                p = tail;
+                continue;
+            }
+        }
+        int offset = sqlite3_error_offset(h);
+        d->outcome.position = offset >= 0 ? (int)(p - sql) + offset + 1 : 0;
+        snprintf(d->outcome.sqlstate, sizeof d->outcome.sqlstate, "%d",
+                 sqlite3_extended_errcode(h) & 0xff);
+        d->failure = xasprintf("SQLite error: %s", sqlite3_errmsg(h));
+        sqlite3_finalize(stmt);
+        break;
+    }
+    return SW_OK;
+}
+
+static sw_status sqlite_poll(db *d, int timeout_ms, bool *done, sw_error *err)
+{
+    (void)d;
+    (void)timeout_ms;
+    (void)err;
+    *done = true;
+    return SW_OK;
+}
+
+static sw_status sqlite_finish(db *d, db_outcome *out, sw_error *err)
+{
+    *out = d->outcome;
+    out->ok = d->failure == NULL;
+    if (d->failure) {
+        sw_error_set(err, SW_FAILED, "%s", d->failure);
+        free(d->failure);
+        d->failure = NULL;
+        return SW_FAILED;
+    }
+    return SW_OK;
+}
+
+static sw_status sqlite_cancel(db *d, sw_error *err)
+{
+    (void)err;
+    sqlite3_interrupt(handle_of(d));
+    return SW_OK;
+}
+
+static int sqlite_socket(db *d)
+{
+    (void)d;
+    return -1;
+}
+
 const db_driver db_driver_sqlite = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -197,4 +297,12 @@ const db_driver db_driver_sqlite = {
     .server_info = sqlite_server_info,
     .prepare = sqlite_prepare,
     .query_prepared = sqlite_query_prepared,
+    .quote_ident = sqlite_quote_ident,
+    .quote_literal = sqlite_quote_literal,
+    .backend_pid = sqlite_backend_pid,
+    .send = sqlite_send,
+    .poll = sqlite_poll,
+    .finish = sqlite_finish,
+    .cancel = sqlite_cancel,
+    .socket = sqlite_socket,
 };

@@ -11,6 +11,9 @@ typedef enum sw_status {
     SW_FAILED = 1,      /* the operation ran and failed (SQL error, ...) */
     SW_USAGE = 2,       /* bad command line: unknown command, option, --db form */
     SW_CONNECT = 3,     /* the database could not be reached or opened */
+    SW_LOCKED = 3,      /* the migration lock was not acquired, or lock_timeout */
+    SW_DIRTY = 4,       /* a migration is dirty: an operator must resume or force */
+    SW_ABORTED = 130,   /* the operator stopped the run (Ctrl-C) */
 } sw_status;
 
 typedef struct sw_error {

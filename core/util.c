@@ -2,6 +2,8 @@
  * grows arrays and builds strings, so no other file hand-rolls them. */
 #include "config.h"
 
+#include <errno.h>
+
 #include "core/util.h"
 
 #include <stdint.h>
@@ -353,4 +355,55 @@ bool str_has_suffix(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+char *text_quote(const char *text, char quote)
+{
+    strbuf sb = {0};
+    strbuf_append_char(&sb, quote);
+    for (const char *p = text; *p; p++) {
+        if (*p == quote)
+            strbuf_append_char(&sb, quote);
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, quote);
+    return strbuf_detach(&sb);
+}
+
+bool duration_parse(const char *text, double *seconds)
+{
+    if (!text || !*text)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno != 0 || !(v >= 0) || v > 1e9)
+        return false;
+    double scale;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        scale = 1;
+    else if (strcmp(end, "ms") == 0)
+        scale = 0.001;
+    else if (strcmp(end, "min") == 0 || strcmp(end, "m") == 0)
+        scale = 60;
+    else if (strcmp(end, "h") == 0)
+        scale = 3600;
+    else
+        return false;
+    *seconds = v * scale;
+    return true;
+}
+
+char *duration_setting(const char *text)
+{
+    double seconds;
+    if (!duration_parse(text, &seconds))
+        return NULL;
+    size_t digits = strspn(text, "0123456789.");
+    const char *unit = text + digits;
+    if (*unit == '\0')
+        return xasprintf("%ss", text);
+    if (strcmp(unit, "m") == 0)
+        return xasprintf("%.*smin", (int)digits, text);
+    return xstrdup(text);
 }

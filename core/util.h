@@ -80,6 +80,18 @@ char *text_redact(const char *text, const char *secret);
  * bytes there are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF). */
 size_t utf8_valid_length(const unsigned char *s);
 
+/* `text` between two `quote` characters, each quote inside doubled: SQL's
+ * quoting of identifiers ('"') and literals ('\''). Newly allocated. */
+char *text_quote(const char *text, char quote);
+
+/* "500ms", "2s", "1.5s", "1min" (or "1m"), "1h"; a bare number is
+ * seconds. False for anything else, negative or absurdly large. */
+bool duration_parse(const char *text, double *seconds);
+/* The same duration as PostgreSQL reads it in SET lock_timeout: its own
+ * units kept ("2s", "500ms", "1min"), a bare number given "s", "m" as
+ * "min". NULL when duration_parse rejects it. Newly allocated. */
+char *duration_setting(const char *text);
+
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 

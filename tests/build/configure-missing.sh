@@ -7,14 +7,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/empty" "$work/build"
 
-# Every pkg-config module hidden: ncursesw, libpq, sqlite3, libedit and
+# Every pkg-config module hidden: ncursesw, libpq, libcrypto, sqlite3, libedit and
 # libprotobuf-c are all reported in one message.
 (cd "$work/build" && PKG_CONFIG_PATH="$work/empty" PKG_CONFIG_LIBDIR="$work/empty" \
     "$top_srcdir/configure" --quiet >"$work/out" 2>&1)
 rc=$?
 out=$(cat "$work/out")
 tap_ok "configure fails when pkg-config finds nothing (exit $rc)" test "$rc" -ne 0
-tap_like "$out" "apt-get install libncurses-dev libpq-dev libsqlite3-dev libedit-dev libprotobuf-c-dev" \
+tap_like "$out" "apt-get install libncurses-dev libpq-dev libssl-dev libsqlite3-dev libedit-dev libprotobuf-c-dev" \
     "the message names every missing package"
 tap_ok "no Makefile is written" test ! -f "$work/build/Makefile"
 
