@@ -1,0 +1,4 @@
+-- TODO: write this
+/* and this
+   /* nested */ still a comment */
+

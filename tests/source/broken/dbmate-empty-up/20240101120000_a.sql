@@ -1,0 +1,5 @@
+-- migrate:up
+-- to do
+
+-- migrate:down
+

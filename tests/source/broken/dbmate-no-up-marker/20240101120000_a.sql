@@ -1,0 +1,3 @@
+CREATE TABLE a (id int);
+-- migrate:down
+DROP TABLE a;

@@ -1,0 +1,5 @@
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY i ON t (a);
+
+-- migrate:down
+DROP INDEX i;

@@ -1,0 +1,2 @@
+-- stepwise:no-transaction
+CREATE INDEX CONCURRENTLY i ON t (a);

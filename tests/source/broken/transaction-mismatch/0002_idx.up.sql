@@ -1,0 +1,1 @@
+CREATE INDEX j ON t (b);
