@@ -881,20 +881,27 @@ void source_free(migration_source *s)
     memset(s, 0, sizeof *s);
 }
 
-const migration *source_find(const migration_source *s, const char *version)
+const void *version_bsearch(const void *array, size_t count, size_t size, const char *version)
 {
-    size_t lo = 0, hi = s->count;
+    const char *base = array;
+    size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = version_compare(s->migrations[mid].version, version);
+        const char *const *key = (const char *const *)(const void *)(base + mid * size);
+        int c = version_compare(*key, version);
         if (c == 0)
-            return &s->migrations[mid];
+            return base + mid * size;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return NULL;
+}
+
+const migration *source_find(const migration_source *s, const char *version)
+{
+    return version_bsearch(s->migrations, s->count, sizeof *s->migrations, version);
 }
 
 /* ------------------------------------------------------------ folder */

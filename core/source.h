@@ -74,6 +74,11 @@ sw_status source_find_dir(const char *option, const char *cwd, char **out, sw_er
 sw_status source_read(const char *dir, migration_source *out, sw_error *err);
 void source_free(migration_source *s);
 
+/* Binary search by version (version_compare) in an array sorted by it,
+ * whose elements each begin with their version string (a `char *` or
+ * `const char *` first member): migrations, history rows, status entries. */
+const void *version_bsearch(const void *array, size_t count, size_t size, const char *version);
+
 /* The migration with this version (compared numerically), or NULL. */
 const migration *source_find(const migration_source *s, const char *version);
 

@@ -24,17 +24,21 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", "", "list applied, pending, dirty and drifted versions", NULL},
-    {"plan", "[TARGET]", "show what up, down or goto would run", NULL},
-    {"up", "[N]", "apply pending migrations", NULL},
-    {"down", "[N]", "roll back applied migrations", NULL},
-    {"goto", "VERSION", "apply or roll back to VERSION", NULL},
+    {"status", "", "list applied, pending, dirty and drifted versions", cmd_status},
+    {"plan", "[up|down|goto V]", "the SQL they would send", cmd_plan},
+    {"up", "", "apply pending migrations (-n N, --to V)", cmd_up},
+    {"down", "", "roll back applied migrations (default one)", cmd_up},
+    {"goto", "VERSION", "apply or roll back to VERSION", cmd_up},
+    {"redo", "", "roll back the latest migration and apply it again", cmd_up},
+    {"resume", "", "finish a dirty no-transaction migration", cmd_up},
+    {"preflight", "", "the checks made before up, down and goto", cmd_preflight},
     {"lint", "[FILE...]", "lock-safety findings, predicted locks", cmd_lint},
     {"diff", "[VERSION]", "schema diff of a dry run", NULL},
     {"locks", "", "lock waits and the blocking tree", cmd_locks},
-    {"history", "", "the audit trail", NULL},
-    {"force", "VERSION", "mark VERSION clean after a failure", NULL},
-    {"new", "NAME", "create the next migration file", NULL},
+    {"history", "", "the audit trail, newest first (-n N)", cmd_history},
+    {"force", "VERSION", "record VERSION applied and clean (--unapplied: remove)", cmd_force},
+    {"adopt", "", "take over golang-migrate's or dbmate's history", cmd_adopt},
+    {"new", "NAME", "create the next migration file", cmd_new},
     {"demo", "", "the console on an embedded SQLite demo", NULL},
     {"lab", "", "a PostgreSQL lock lab", NULL},
     {"info", "", "the target database, how it was chosen, its server", cmd_info},
@@ -60,7 +64,7 @@ static void print_help(void)
            PACKAGE_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++) {
         char *left = xasprintf("%s %s", commands[i].name, commands[i].args);
-        printf("  %-18s %s%s\n", left, commands[i].summary, commands[i].run ? "" : " (*)");
+        printf("  %-22s %s%s\n", left, commands[i].summary, commands[i].run ? "" : " (*)");
         free(left);
     }
     printf("  (*) not available yet in this version\n"
@@ -84,11 +88,28 @@ static void print_help(void)
            "      --dbname N    locks: only sessions of database N\n"
            "      --cancel PID, --terminate PID\n"
            "                    locks: cancel the query of, or end, session PID\n"
+           "  -n N              up, down: at most N migrations; history: N events\n"
+           "      --to V        up: up to V; down: roll back everything above V\n"
+           "      --lock-timeout D       per migration (default 3s; a file's\n"
+           "                             -- stepwise:lock-timeout wins)\n"
+           "      --statement-timeout D  per migration (default none)\n"
+           "      --lock-retries N       retry a migration that hit lock_timeout\n"
+           "                             N times, pausing 2 s, 4 s, 8 s...\n"
+           "      --wait-lock D          wait up to D for another run's migration lock\n"
+           "      --confirm-db NAME      the database name, for a target that is\n"
+           "                             not local (asked on a terminal otherwise)\n"
+           "      --allow-drift, --allow-out-of-order\n"
+           "                    let those preflight failures through\n"
+           "      --unapplied   force: remove the history row instead\n"
+           "      --confirm-version V    force: the version, without a terminal\n"
+           "      --from TOOL   adopt: golang-migrate or dbmate\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
-           "Exit status: 0 success, 1 failure, 2 usage error, 3 cannot reach the\n"
-           "database. See stepwise(1).\n");
+           "Exit status: 0 success; 1 a migration failed and was rolled back (or a\n"
+           "command failed); 2 usage or bad input, nothing ran; 3 cannot reach the\n"
+           "database, migration lock held, or lock timeout; 4 a migration is dirty;\n"
+           "130 stopped by the operator (Ctrl-C). See stepwise(1).\n");
 }
 
 /* Edit distance, for "did you mean" on a mistyped command. */
@@ -178,6 +199,17 @@ enum {
     OPT_DBNAME,
     OPT_CANCEL,
     OPT_TERMINATE,
+    OPT_TO,
+    OPT_LOCK_TIMEOUT,
+    OPT_STATEMENT_TIMEOUT,
+    OPT_LOCK_RETRIES,
+    OPT_WAIT_LOCK,
+    OPT_CONFIRM_DB,
+    OPT_CONFIRM_VERSION,
+    OPT_ALLOW_DRIFT,
+    OPT_ALLOW_OUT_OF_ORDER,
+    OPT_UNAPPLIED,
+    OPT_FROM,
 };
 
 int cli_main(int argc, char **argv)
@@ -195,6 +227,17 @@ int cli_main(int argc, char **argv)
         {"dbname", required_argument, NULL, OPT_DBNAME},
         {"cancel", required_argument, NULL, OPT_CANCEL},
         {"terminate", required_argument, NULL, OPT_TERMINATE},
+        {"to", required_argument, NULL, OPT_TO},
+        {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+        {"statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT},
+        {"lock-retries", required_argument, NULL, OPT_LOCK_RETRIES},
+        {"wait-lock", required_argument, NULL, OPT_WAIT_LOCK},
+        {"confirm-db", required_argument, NULL, OPT_CONFIRM_DB},
+        {"confirm-version", required_argument, NULL, OPT_CONFIRM_VERSION},
+        {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
+        {"allow-out-of-order", no_argument, NULL, OPT_ALLOW_OUT_OF_ORDER},
+        {"unapplied", no_argument, NULL, OPT_UNAPPLIED},
+        {"from", required_argument, NULL, OPT_FROM},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -203,8 +246,44 @@ int cli_main(int argc, char **argv)
     cli_options opts = {0};
     opterr = 0; /* our own one-line messages, not getopt's */
     int c;
-    while ((c = getopt_long(argc, argv, ":d:yhV", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:n:yhV", long_options, NULL)) != -1) {
         switch (c) {
+        case 'n':
+            opts.count = optarg;
+            break;
+        case OPT_TO:
+            opts.to = optarg;
+            break;
+        case OPT_LOCK_TIMEOUT:
+            opts.lock_timeout = optarg;
+            break;
+        case OPT_STATEMENT_TIMEOUT:
+            opts.statement_timeout = optarg;
+            break;
+        case OPT_LOCK_RETRIES:
+            opts.lock_retries = optarg;
+            break;
+        case OPT_WAIT_LOCK:
+            opts.wait_lock = optarg;
+            break;
+        case OPT_CONFIRM_DB:
+            opts.confirm_db = optarg;
+            break;
+        case OPT_CONFIRM_VERSION:
+            opts.confirm_version = optarg;
+            break;
+        case OPT_ALLOW_DRIFT:
+            opts.allow_drift = true;
+            break;
+        case OPT_ALLOW_OUT_OF_ORDER:
+            opts.allow_out_of_order = true;
+            break;
+        case OPT_UNAPPLIED:
+            opts.unapplied = true;
+            break;
+        case OPT_FROM:
+            opts.from = optarg;
+            break;
         case 'd':
             opts.db = optarg;
             break;

@@ -22,6 +22,18 @@ typedef struct cli_options {
     const char *dbname;    /* locks --dbname NAME */
     const char *cancel;    /* locks --cancel PID */
     const char *terminate; /* locks --terminate PID */
+    const char *to;        /* up/down --to VERSION */
+    const char *count;     /* -n N */
+    const char *lock_timeout;      /* --lock-timeout DUR */
+    const char *statement_timeout; /* --statement-timeout DUR */
+    const char *lock_retries;      /* --lock-retries N */
+    const char *wait_lock;         /* --wait-lock DUR */
+    const char *confirm_db;        /* --confirm-db NAME */
+    const char *confirm_version;   /* force --confirm-version V */
+    bool allow_drift;
+    bool allow_out_of_order;
+    bool unapplied;                /* force --unapplied */
+    const char *from;              /* adopt --from golang-migrate|dbmate */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */
@@ -38,5 +50,13 @@ sw_status open_target(const cli_options *opts, unsigned flags, db_target *target
 int cmd_info(const cli_options *opts, int argc, char **argv);
 int cmd_lint(const cli_options *opts, int argc, char **argv);
 int cmd_locks(const cli_options *opts, int argc, char **argv);
+int cmd_status(const cli_options *opts, int argc, char **argv);
+int cmd_plan(const cli_options *opts, int argc, char **argv);
+int cmd_up(const cli_options *opts, int argc, char **argv); /* also down, goto, redo, resume */
+int cmd_force(const cli_options *opts, int argc, char **argv);
+int cmd_history(const cli_options *opts, int argc, char **argv);
+int cmd_preflight(const cli_options *opts, int argc, char **argv);
+int cmd_adopt(const cli_options *opts, int argc, char **argv);
+int cmd_new(const cli_options *opts, int argc, char **argv);
 
 #endif

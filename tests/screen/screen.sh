@@ -38,7 +38,7 @@ tap_ok "help is shown" screen_wait_for "step4:0"
 tap_like "$screen" "Usage: stepwise [OPTION...] [COMMAND [ARG...]]" "help usage line on screen"
 # Nothing wrapped: every row is at most 80 columns and the command column
 # lines up, as a person reading it at 80x24 would see.
-tap_like "$screen" "  info               the target database, how it was chosen, its server" \
+tap_like "$screen" "  preflight              the checks made before up, down and goto" \
     "help rows are not wrapped at 80 columns"
 
 tap_done

@@ -1,0 +1,988 @@
+/* The apply engine. A transactional migration on PostgreSQL is one
+ * simple-query message (BEGIN, SET LOCAL, the script, the history and
+ * event rows, COMMIT): one round trip, and the server stops at the first
+ * error with the transaction aborted, so nothing of it remains after the
+ * ROLLBACK that follows. A no-transaction migration is sent statement by
+ * statement in autocommit between history writes that keep it dirty
+ * until the end. SQLite runs the same shapes synchronously. */
+#include "config.h"
+
+#include "core/apply.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/monitor.h"
+
+/* ------------------------------------------------------------ preparing */
+
+static const char *first_word_end(const char *s)
+{
+    while (isalpha((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* SQLite statements the PostgreSQL grammar may not read: the keyword. */
+static bool sqlite_transaction_control(const sql_statement *st)
+{
+    if (st->transaction_control)
+        return true;
+    const char *p = st->text;
+    size_t n = (size_t)(first_word_end(p) - p);
+    static const char *const words[] = {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT",
+                                        "RELEASE"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (n == strlen(words[i]) && strncasecmp(p, words[i], n) == 0)
+            return true;
+    return false;
+}
+
+static bool sqlite_needs_autocommit(const sql_statement *st)
+{
+    const char *p = st->text;
+    size_t n = (size_t)(first_word_end(p) - p);
+    return n == 6 && strncasecmp(p, "VACUUM", 6) == 0;
+}
+
+/* A script's own line for a statement's line. */
+static int file_line(const migration_script *s, int line)
+{
+    return s->line + line - 1;
+}
+
+static void append_script(strbuf *sb, const migration_run *r)
+{
+    const sql_script *p = &r->parsed;
+    strbuf_append(sb, r->script->text);
+    if (r->script->length == 0 || r->script->text[r->script->length - 1] != '\n')
+        strbuf_append_char(sb, '\n');
+    if (p->count == 0)
+        return;
+    /* The server must see the last statement end where the file ends it;
+     * a final statement without ';' gets one, or the history write would
+     * become part of it. */
+    const sql_statement *last = &p->statements[p->count - 1];
+    const char *q = p->text + last->offset + last->length;
+    while (*q && isspace((unsigned char)*q))
+        q++;
+    if (*q != ';')
+        strbuf_append(sb, ";\n");
+}
+
+static char *history_write_sql(db *d, const history_table *t, const migration_run *r,
+                               const char *actor, bool dirty, size_t steps)
+{
+    char *v = db_quote_literal(d, r->m->version);
+    char *sql;
+    if (r->down && !dirty) {
+        sql = xasprintf("DELETE FROM %s WHERE version = %s;\n", t->history_sql, v);
+    } else {
+        bool pg = db_get_kind(d) == DB_POSTGRES;
+        char *n = db_quote_literal(d, r->m->name), *c = db_quote_literal(d, r->m->checksum),
+             *a = db_quote_literal(d, actor);
+        sql = xasprintf(
+            "INSERT INTO %s (version, name, checksum, applied_at, applied_by, duration_ms, "
+            "dirty, steps_done)\n  VALUES (%s, %s, %s, %s, %s, %s, %s, %zu);\n",
+            t->history_sql, v, n, c,
+            pg ? "now()" : "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", a,
+            dirty ? "NULL"
+            : pg  ? "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
+                  : ":duration_ms",
+            dirty ? (pg ? "true" : "1") : (pg ? "false" : "0"), steps);
+        free(n);
+        free(c);
+        free(a);
+    }
+    free(v);
+    return sql;
+}
+
+static sw_status refuse(migration_run *r, const sql_statement *st, sw_error *err, const char *what,
+                        const char *hint)
+{
+    return sw_error_set(err, SW_USAGE, "%s:%d:%d: error: %s; %s", r->script->path,
+                        file_line(r->script, st->line), st->column, what, hint);
+}
+
+static sw_status check_statements(migration_run *r, bool sqlite, sw_error *err)
+{
+    const sql_script *p = &r->parsed;
+    for (size_t i = 0; i < p->count; i++) {
+        const sql_statement *st = &p->statements[i];
+        if (!sqlite && st->error)
+            return sw_error_set(err, SW_USAGE, "%s:%d:%d: error: %s", r->script->path,
+                                file_line(r->script, st->error_line), st->error_column,
+                                st->error);
+        if (!r->transactional)
+            continue;
+        bool control = sqlite ? sqlite_transaction_control(st) : st->transaction_control;
+        if (control)
+            return refuse(r, st, err, "the script controls its own transaction",
+                          "stepwise wraps each migration in one: remove it, or add "
+                          "'-- stepwise:no-transaction' at the top and run it statement by "
+                          "statement");
+        if (sqlite ? sqlite_needs_autocommit(st) : (st->analysed && !st->transactional))
+            return sw_error_set(err, SW_USAGE,
+                                "%s:%d:%d: error: %s cannot run inside a transaction block; add "
+                                "'-- stepwise:no-transaction' at the top of the script (and a "
+                                "lock_timeout of its own)",
+                                r->script->path, file_line(r->script, st->line), st->column,
+                                st->kind ? st->kind : "this statement");
+    }
+    return SW_OK;
+}
+
+static sw_status timeout_setting(const migration_run *r, const char *given, const char *what,
+                                 char **out, sw_error *err)
+{
+    *out = NULL;
+    if (!given)
+        return SW_OK;
+    *out = duration_setting(given);
+    if (!*out)
+        return sw_error_set(err, SW_USAGE,
+                            "%s: %s '%s' is not a duration (e.g. 500ms, 3s, 1min)",
+                            r->script->path, what, given);
+    return SW_OK;
+}
+
+static void compose(db *d, const history_table *t, migration_run *r, const char *actor)
+{
+    bool pg = db_get_kind(d) == DB_POSTGRES;
+    strbuf sb = {0};
+    const char *action = r->down ? "rollback" : "apply";
+    if (r->transactional) {
+        strbuf_append(&sb, pg ? "BEGIN;\n" : "BEGIN IMMEDIATE;\n");
+        r->prefix_statements = 1;
+        if (pg) {
+            strbuf_appendf(&sb, "SET LOCAL lock_timeout = '%s';\n", r->lock_timeout);
+            r->prefix_statements++;
+            if (r->statement_timeout) {
+                strbuf_appendf(&sb, "SET LOCAL statement_timeout = '%s';\n",
+                               r->statement_timeout);
+                r->prefix_statements++;
+            }
+        }
+        r->script_offset = sb.len;
+        append_script(&sb, r);
+        char *h = history_write_sql(d, t, r, actor, false, r->parsed.count);
+        char *e = history_event_sql(d, t, actor, action, r->m->version, "ok", NULL);
+        strbuf_append(&sb, h);
+        strbuf_append(&sb, e);
+        strbuf_append(&sb, "COMMIT;\n");
+        free(h);
+        free(e);
+    } else {
+        strbuf_append(&sb, "-- no-transaction: each statement is sent on its own, in autocommit\n");
+        if (pg) {
+            strbuf_appendf(&sb, "SET lock_timeout = '%s';\n", r->lock_timeout);
+            if (r->statement_timeout)
+                strbuf_appendf(&sb, "SET statement_timeout = '%s';\n", r->statement_timeout);
+        }
+        if (r->down)
+            strbuf_appendf(&sb, "UPDATE %s SET dirty = %s, steps_done = 0 WHERE version = "
+                                "'%s';\n",
+                           t->history_sql, pg ? "true" : "1", r->m->version);
+        else {
+            char *h = history_write_sql(d, t, r, actor, true, 0);
+            strbuf_append(&sb, h);
+            free(h);
+        }
+        r->script_offset = sb.len;
+        for (size_t i = 0; i < r->parsed.count; i++)
+            strbuf_appendf(&sb, "%s;\n-- then: UPDATE %s SET steps_done = %zu\n",
+                           r->parsed.statements[i].text, t->history_sql, i + 1);
+        if (r->down)
+            strbuf_appendf(&sb, "DELETE FROM %s WHERE version = '%s';\n", t->history_sql,
+                           r->m->version);
+        else
+            strbuf_appendf(&sb, "UPDATE %s SET dirty = %s, duration_ms = <elapsed> WHERE "
+                                "version = '%s';\n",
+                           t->history_sql, pg ? "false" : "0", r->m->version);
+        char *e = history_event_sql(d, t, actor, action, r->m->version, "ok", NULL);
+        strbuf_append(&sb, e);
+        free(e);
+        if (pg)
+            strbuf_append(&sb, "RESET lock_timeout;\nRESET statement_timeout;\n");
+    }
+    r->sql = strbuf_detach(&sb);
+}
+
+sw_status migration_run_prepare(db *d, const history_table *t, const run_settings *rs,
+                                const plan_step *step, const char *actor_text, migration_run *out,
+                                sw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const status_entry *e = step->e;
+    if (!e->m)
+        return sw_error_set(err, SW_USAGE,
+                            "version %s is recorded but no file has it; restore the file, or "
+                            "remove the record with 'stepwise force %s --unapplied'",
+                            e->version, e->version);
+    out->m = e->m;
+    out->down = step->down;
+    if (step->down && !e->m->has_down)
+        return sw_error_set(err, SW_USAGE,
+                            "version %s (%s) has no down script, so it cannot be rolled back; "
+                            "write one, or remove the record with 'stepwise force %s "
+                            "--unapplied'",
+                            e->version, e->m->up.path, e->version);
+    out->script = step->down ? &e->m->down : &e->m->up;
+    out->transactional = !out->script->directives.no_transaction;
+    bool sqlite = db_get_kind(d) == DB_SQLITE;
+    sw_status st = sql_script_parse(&out->parsed, out->script->path, out->script->text,
+                                    out->script->length, sqlite ? SQL_SQLITE : SQL_POSTGRES, err);
+    if (st == SW_OK)
+        st = check_statements(out, sqlite, err);
+    const char *lock = out->script->directives.lock_timeout
+                           ? out->script->directives.lock_timeout
+                           : rs->lock_timeout ? rs->lock_timeout : APPLY_DEFAULT_LOCK_TIMEOUT;
+    const char *stmt = out->script->directives.statement_timeout
+                           ? out->script->directives.statement_timeout
+                           : rs->statement_timeout;
+    if (st == SW_OK)
+        st = timeout_setting(out, lock, "lock timeout", &out->lock_timeout, err);
+    if (st == SW_OK)
+        st = timeout_setting(out, stmt, "statement timeout", &out->statement_timeout, err);
+    if (st != SW_OK) {
+        migration_run_free(out);
+        return st;
+    }
+    compose(d, t, out, actor_text);
+    return SW_OK;
+}
+
+void migration_run_free(migration_run *r)
+{
+    sql_script_free(&r->parsed);
+    free(r->lock_timeout);
+    free(r->statement_timeout);
+    free(r->sql);
+    memset(r, 0, sizeof *r);
+}
+
+/* -------------------------------------------------------------- running */
+
+struct runner {
+    const db_target *target; /* the caller's, alive until runner_close */
+    db *work;
+    db *lockconn;          /* PostgreSQL: holds the advisory lock */
+    monitor *mon;          /* opened when a statement runs long enough */
+    history_table table;
+    run_settings settings;
+    char *actor;
+    char *db_user;
+    char *audit_path;
+
+    /* The migration in progress: */
+    migration_run *run;
+    bool active;
+    bool finished;
+    bool cancelled;
+    size_t next;           /* no-transaction: statement being run */
+    double started;
+    double next_look;      /* when to ask the monitor again */
+    char *blockers;        /* last seen */
+    bool waiting;
+    run_result result;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+db *runner_db(runner *r)
+{
+    return r->work;
+}
+
+const history_table *runner_table(runner *r)
+{
+    return &r->table;
+}
+
+const char *runner_actor(runner *r)
+{
+    return r->actor;
+}
+
+/* The session holding the migration lock, for the message. */
+static char *lock_holder(runner *r)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%lld", r->table.lock_key);
+    const char *params[] = {key};
+    db_result *res = NULL;
+    sw_error e = {0};
+    char *who = NULL;
+    if (db_query(r->lockconn,
+                 "SELECT a.pid, a.usename, coalesce(a.client_hostname, host(a.client_addr), "
+                 "'local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), "
+                 "date_part('epoch', now() - a.backend_start)::bigint, a.application_name "
+                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                 "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                 "AND l.classid = ($1::bigint >> 32)::oid "
+                 "AND l.objid = ($1::bigint & 4294967295)::oid",
+                 1, params, &res, &e) == SW_OK &&
+        res->nrows > 0) {
+        char *app = text_escaped(db_result_value(res, 0, 5) ? db_result_value(res, 0, 5) : "");
+        who = xasprintf("pid %s, user %s, host %s, application '%s', since %s (%s s)",
+                        db_result_value(res, 0, 0), db_result_value(res, 0, 1),
+                        db_result_value(res, 0, 2), app, db_result_value(res, 0, 3),
+                        db_result_value(res, 0, 4));
+        free(app);
+    }
+    db_result_free(res);
+    return who ? who : xstrdup("a session this user cannot see (no pg_read_all_stats?)");
+}
+
+static sw_status take_lock(runner *r, sw_error *err)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%lld", r->table.lock_key);
+    const char *params[] = {key};
+    double deadline = now_seconds() + r->settings.wait_lock;
+    for (;;) {
+        db_result *res = NULL;
+        sw_status st = db_query(r->lockconn, "SELECT pg_try_advisory_lock($1::bigint)", 1,
+                                params, &res, err);
+        if (st != SW_OK)
+            return st;
+        bool got = strcmp(db_result_value(res, 0, 0), "t") == 0;
+        db_result_free(res);
+        if (got)
+            return SW_OK;
+        if (now_seconds() >= deadline) {
+            char *who = lock_holder(r);
+            sw_error_set(err, SW_LOCKED,
+                         "another stepwise run holds the migration lock of %s: %s; wait for it "
+                         "to finish%s",
+                         r->table.display, who,
+                         r->settings.wait_lock > 0 ? "" : ", or pass --wait-lock DURATION");
+            free(who);
+            return SW_LOCKED;
+        }
+        usleep(200 * 1000);
+    }
+}
+
+sw_status runner_open(const db_target *t, const char *table, const run_settings *rs, bool create,
+                      runner **out, sw_error *err)
+{
+    *out = NULL;
+    runner *r = xcalloc(1, sizeof *r);
+    r->settings = *rs;
+    r->audit_path = rs->audit_path ? xstrdup(rs->audit_path) : NULL;
+    r->settings.audit_path = r->audit_path;
+    r->target = t;
+    sw_status st = SW_OK;
+    if (st == SW_OK)
+        st = db_open(t, create ? DB_OPEN_CREATE : DB_OPEN_EXISTING, &r->work, err);
+    if (st == SW_OK)
+        st = history_table_init(r->work, table, &r->table, err);
+    if (st == SW_OK && t->kind == DB_POSTGRES) {
+        st = db_exec(r->work, "SET application_name = '" MONITOR_MIGRATION_PREFIX "'", err);
+        if (st == SW_OK)
+            st = db_open(t, DB_OPEN_EXISTING, &r->lockconn, err);
+        if (st == SW_OK)
+            st = db_exec(r->lockconn, "SET application_name = 'stepwise run lock'", err);
+        if (st == SW_OK)
+            st = take_lock(r, err);
+    }
+    if (st == SW_OK) {
+        db_server_info info;
+        if (db_server_info_get(r->work, &info, err) == SW_OK) {
+            r->db_user = info.user ? xstrdup(info.user) : NULL;
+            db_server_info_free(&info);
+        }
+        r->settings.actor.db_user = r->db_user;
+        r->actor = history_actor_text(&r->settings.actor);
+    }
+    if (st == SW_OK && create)
+        st = history_create(r->work, &r->table, err);
+    if (st != SW_OK) {
+        runner_close(r);
+        return st;
+    }
+    *out = r;
+    return SW_OK;
+}
+
+void runner_close(runner *r)
+{
+    if (!r)
+        return;
+    monitor_close(r->mon);
+    db_close(r->lockconn); /* ends the session: the advisory lock goes with it */
+    db_close(r->work);
+    history_table_free(&r->table);
+    free(r->actor);
+    free(r->db_user);
+    free(r->audit_path);
+    free(r->blockers);
+    run_result_free(&r->result);
+    free(r);
+}
+
+/* The connection to record events on after a failure: the lock
+ * connection survives a terminated work session. */
+static db *event_db(runner *r)
+{
+    return r->lockconn ? r->lockconn : r->work;
+}
+
+sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
+                       const char *detail, sw_error *err)
+{
+    sw_status st = history_event(event_db(r), &r->table, r->actor, action, version, outcome,
+                                 detail, err);
+    if (r->settings.audit_path) {
+        audit_event ev = {.action = action,
+                          .version = version,
+                          .database = r->target->display,
+                          .outcome = outcome,
+                          .detail = detail};
+        sw_error e2 = {0};
+        if (audit_append(r->settings.audit_path, &r->settings.actor, &ev, &e2) != SW_OK &&
+            st == SW_OK) {
+            *err = e2;
+            st = e2.status;
+        }
+    }
+    return st;
+}
+
+static sw_status exec_history(runner *r, const char *sql, sw_error *err)
+{
+    return db_exec(r->work, sql, err);
+}
+
+static sw_status send_statement(runner *r, sw_error *err)
+{
+    const sql_statement *st = &r->run->parsed.statements[r->next];
+    return db_send(r->work, st->text, err);
+}
+
+static void fail(runner *r, run_outcome outcome, const char *fmt, ...) SW_PRINTF(3, 4);
+static void fail(runner *r, run_outcome outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(r->result.message);
+    r->result.message = xvasprintf(fmt, ap);
+    va_end(ap);
+    r->result.outcome = outcome;
+    r->finished = true;
+}
+
+sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_error *err)
+{
+    run_result_free(&r->result);
+    free(r->blockers);
+    r->blockers = NULL;
+    r->run = run;
+    r->active = true;
+    r->finished = false;
+    r->cancelled = false;
+    r->waiting = false;
+    r->next = resume_from;
+    r->started = now_seconds();
+    r->next_look = r->started + 0.25;
+    bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    sw_status st = SW_OK;
+    if (run->transactional && pg)
+        return db_send(r->work, run->sql, err);
+    if (run->transactional) {
+        /* SQLite: take the write lock, then look again at the history:
+         * another runner may have applied this version meanwhile. */
+        st = db_exec(r->work, "BEGIN IMMEDIATE", err);
+        if (st != SW_OK) {
+            fail(r, RUN_FAILED, "cannot begin: %s", err->message);
+            return SW_OK;
+        }
+        char *sql = xasprintf("SELECT count(*) FROM %s WHERE version = ?1", r->table.history_sql);
+        const char *params[] = {run->m->version};
+        db_result *res = NULL;
+        st = db_query(r->work, sql, 1, params, &res, err);
+        free(sql);
+        bool recorded = st == SW_OK && strcmp(db_result_value(res, 0, 0), "0") != 0;
+        db_result_free(res);
+        if (st != SW_OK || recorded == !run->down) {
+            db_exec(r->work, "ROLLBACK", NULL);
+            if (st != SW_OK)
+                fail(r, RUN_FAILED, "cannot read the history: %s", err->message);
+            else {
+                r->result.outcome = RUN_SKIPPED;
+                r->finished = true;
+            }
+            return SW_OK;
+        }
+        strbuf sb = {0};
+        append_script(&sb, run);
+        st = db_send(r->work, strbuf_str(&sb), err);
+        strbuf_free(&sb);
+        return st;
+    }
+    /* No transaction: the history row says dirty before anything runs. */
+    if (pg) {
+        char *set = xasprintf("SET lock_timeout = '%s'; SET statement_timeout = '%s'",
+                              run->lock_timeout,
+                              run->statement_timeout ? run->statement_timeout : "0");
+        st = db_exec(r->work, set, err);
+        free(set);
+    }
+    if (st == SW_OK && resume_from == 0) {
+        char *sql;
+        if (run->down)
+            sql = xasprintf("UPDATE %s SET dirty = %s, steps_done = 0 WHERE version = '%s'",
+                            r->table.history_sql, pg ? "true" : "1", run->m->version);
+        else
+            sql = history_write_sql(r->work, &r->table, run, r->actor, true, 0);
+        char *ms = strstr(sql, ":duration_ms");
+        if (ms)
+            memcpy(ms, "NULL        ", strlen(":duration_ms"));
+        st = exec_history(r, sql, err);
+        free(sql);
+    }
+    if (st != SW_OK) {
+        fail(r, RUN_FAILED, "cannot mark version %s dirty before running it: %s",
+             run->m->version, err->message);
+        return SW_OK;
+    }
+    if (r->next >= run->parsed.count)
+        return SW_OK;
+    return send_statement(r, err);
+}
+
+/* One line per blocker of the work session, from the lock monitor. */
+static void look_at_locks(runner *r)
+{
+    if (!r->mon) {
+        sw_error e = {0};
+        if (monitor_open(r->target, &r->mon, &e) != SW_OK) {
+            r->next_look = now_seconds() + 5; /* not again soon */
+            return;
+        }
+    }
+    monitor_snapshot snap;
+    sw_error e = {0};
+    if (monitor_refresh(r->mon, &snap, &e) != SW_OK)
+        return;
+    const monitor_session *me = monitor_find(&snap, db_backend_pid(r->work));
+    r->waiting = me && me->waiting;
+    if (r->waiting) {
+        strbuf sb = {0};
+        for (size_t i = 0; i < me->nblockers; i++) {
+            const monitor_session *b = monitor_find(&snap, me->blockers[i]);
+            if (!b) {
+                strbuf_appendf(&sb, "pid %d (not visible)\n", me->blockers[i]);
+                continue;
+            }
+            char *q = b->query ? xstrdup(b->query) : xstrdup("");
+            if (strlen(q) > 200)
+                strcpy(q + 197, "...");
+            strbuf_appendf(&sb, "pid %d, user %s, application '%s', %s, transaction %.0f s: %s\n",
+                           b->pid, b->user ? b->user : "?", b->application ? b->application : "",
+                           b->state ? b->state : "?", b->xact_age >= 0 ? b->xact_age : 0.0, q);
+            free(q);
+        }
+        free(r->blockers);
+        r->blockers = strbuf_detach(&sb);
+    }
+    monitor_snapshot_free(&snap);
+}
+
+/* Where in its file the failed statement is, for the message. */
+static char *locate(runner *r, const db_outcome *o, const char *message)
+{
+    migration_run *run = r->run;
+    const sql_statement *st = NULL;
+    int line = 0, col = 0;
+    if (run->transactional) {
+        size_t done = (size_t)o->completed;
+        /* SQLite gets BEGIN IMMEDIATE on its own and then the bare script:
+         * only PostgreSQL's one query string carries the prefix. */
+        size_t prefix = db_get_kind(r->work) == DB_POSTGRES ? run->prefix_statements : 0;
+        if (done >= prefix && done - prefix < run->parsed.count)
+            st = &run->parsed.statements[done - prefix];
+        if (o->position > 0 && db_get_kind(r->work) == DB_POSTGRES) {
+            /* A character position in the text sent: walk to it. */
+            const char *p = run->sql;
+            int chars = 1;
+            while (*p && chars < o->position) {
+                p += utf8_valid_length((const unsigned char *)p) ? utf8_valid_length(
+                                                                       (const unsigned char *)p)
+                                                                 : 1;
+                chars++;
+            }
+            size_t off = (size_t)(p - run->sql);
+            if (off >= run->script_offset && off - run->script_offset <= run->script->length) {
+                sql_position(run->script->text, off - run->script_offset, &line, &col);
+                line = file_line(run->script, line);
+            }
+        }
+    } else if (r->next < run->parsed.count) {
+        st = &run->parsed.statements[r->next];
+    }
+    if (!line && st) {
+        line = file_line(run->script, st->line);
+        col = st->column;
+    }
+    if (line)
+        return xasprintf("%s:%d:%d: %s", run->script->path, line, col, message);
+    return xasprintf("%s: %s", run->script->path, message);
+}
+
+static void invalid_index_hint(runner *r)
+{
+    const sql_statement *st = &r->run->parsed.statements[r->next];
+    if (!st->kind || !strstr(st->kind, "CREATE") || !strstr(st->kind, "INDEX") ||
+        !strstr(st->kind, "CONCURRENTLY"))
+        return;
+    for (size_t i = 0; i < st->nlocks; i++) {
+        if (st->locks[i].index)
+            continue;
+        const char *params[] = {st->locks[i].relation};
+        db_result *res = NULL;
+        if (db_query(event_db(r),
+                     "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+                     "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE NOT i.indisvalid AND i.indrelid = to_regclass($1) ORDER BY 1",
+                     1, params, &res, NULL) == SW_OK) {
+            strbuf sb = {0};
+            for (int k = 0; k < res->nrows; k++)
+                strbuf_appendf(&sb, "%sDROP INDEX CONCURRENTLY %s;", k ? " " : "",
+                               db_result_value(res, k, 0));
+            if (sb.len) {
+                r->result.hint = xasprintf("the failed build left an invalid index; drop it "
+                                           "before resuming: %s",
+                                           strbuf_str(&sb));
+            }
+            strbuf_free(&sb);
+        }
+        db_result_free(res);
+    }
+}
+
+static void finish_failure(runner *r, const db_outcome *o, const char *message)
+{
+    bool lock = strcmp(o->sqlstate, "55P03") == 0;
+    run_outcome outcome = r->cancelled ? RUN_ABORTED : lock ? RUN_LOCK_TIMEOUT : RUN_FAILED;
+    char *where = locate(r, o, message);
+    fail(r, outcome, "%s", where);
+    free(where);
+    if (r->run->transactional)
+        db_exec(r->work, "ROLLBACK", NULL); /* harmless when the connection is gone */
+    else if (db_get_kind(r->work) == DB_POSTGRES)
+        invalid_index_hint(r);
+    if (lock && r->blockers)
+        r->result.blockers = xstrdup(r->blockers);
+}
+
+/* No-transaction: after each statement, the history says how far. */
+static sw_status advance(runner *r, sw_error *err)
+{
+    migration_run *run = r->run;
+    bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    r->next++;
+    r->result.steps_done = r->next;
+    char *sql = xasprintf("UPDATE %s SET steps_done = %zu WHERE version = '%s'",
+                          r->table.history_sql, r->next, run->m->version);
+    sw_status st = exec_history(r, sql, err);
+    free(sql);
+    if (st != SW_OK)
+        return st;
+    if (r->next < run->parsed.count)
+        return send_statement(r, err);
+    long long ms = (long long)((now_seconds() - r->started) * 1000);
+    if (run->down)
+        sql = xasprintf("DELETE FROM %s WHERE version = '%s'", r->table.history_sql,
+                        run->m->version);
+    else
+        sql = xasprintf("UPDATE %s SET dirty = %s, duration_ms = %lld, applied_at = %s WHERE "
+                        "version = '%s'",
+                        r->table.history_sql, pg ? "false" : "0", ms,
+                        pg ? "now()" : "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", run->m->version);
+    st = exec_history(r, sql, err);
+    free(sql);
+    if (st == SW_OK && pg)
+        st = db_exec(r->work, "RESET lock_timeout; RESET statement_timeout", err);
+    r->finished = true;
+    r->result.outcome = RUN_OK;
+    return st;
+}
+
+/* SQLite transactional: the script ran; write the history, commit. */
+static void sqlite_commit(runner *r)
+{
+    migration_run *run = r->run;
+    sw_error e = {0};
+    char *h = history_write_sql(r->work, &r->table, run, r->actor, false, run->parsed.count);
+    char *ms = strstr(h, ":duration_ms");
+    if (ms) {
+        char *with = xasprintf("%.*s%lld%s", (int)(ms - h),
+                               h, (long long)((now_seconds() - r->started) * 1000),
+                               ms + strlen(":duration_ms"));
+        free(h);
+        h = with;
+    }
+    char *ev = history_event_sql(r->work, &r->table, r->actor, run->down ? "rollback" : "apply",
+                                 run->m->version, "ok", NULL);
+    strbuf sb = {0};
+    strbuf_append(&sb, h);
+    strbuf_append(&sb, ev);
+    strbuf_append(&sb, "COMMIT;");
+    if (db_exec(r->work, strbuf_str(&sb), &e) != SW_OK) {
+        db_exec(r->work, "ROLLBACK", NULL);
+        fail(r, RUN_FAILED, "%s: recording the migration failed, rolled back: %s",
+             run->script->path, e.message);
+    } else {
+        r->result.outcome = RUN_OK;
+        r->finished = true;
+    }
+    strbuf_free(&sb);
+    free(h);
+    free(ev);
+}
+
+sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progress, sw_error *err)
+{
+    *done = false;
+    if (progress)
+        memset(progress, 0, sizeof *progress);
+    while (!r->finished) {
+        bool ready = false;
+        int slice = timeout_ms > 100 ? 100 : timeout_ms;
+        if (db_poll(r->work, slice, &ready, err) != SW_OK)
+            return SW_FAILED;
+        if (!ready) {
+            double now = now_seconds();
+            if (db_get_kind(r->work) == DB_POSTGRES && now >= r->next_look) {
+                look_at_locks(r);
+                r->next_look = now_seconds() + 0.5;
+            }
+            timeout_ms -= slice;
+            if (timeout_ms <= 0)
+                break;
+            continue;
+        }
+        db_outcome o;
+        sw_error e = {0};
+        if (db_finish(r->work, &o, &e) != SW_OK) {
+            finish_failure(r, &o, e.message);
+            break;
+        }
+        r->result.rows = o.rows;
+        if (r->run->transactional) {
+            if (db_get_kind(r->work) == DB_SQLITE)
+                sqlite_commit(r);
+            else {
+                r->result.outcome = RUN_OK;
+                r->finished = true;
+            }
+        } else if (advance(r, &e) != SW_OK) {
+            fail(r, RUN_FAILED, "%s: %s", r->run->script->path, e.message);
+        }
+        r->waiting = false;
+        r->next_look = now_seconds() + 0.25;
+    }
+    if (progress) {
+        progress->elapsed = now_seconds() - r->started;
+        progress->statement = r->next;
+        progress->waiting = r->waiting;
+        progress->blockers = r->blockers ? xstrdup(r->blockers) : NULL;
+    }
+    *done = r->finished;
+    return SW_OK;
+}
+
+void runner_cancel(runner *r)
+{
+    r->cancelled = true;
+    db_cancel(r->work, NULL);
+}
+
+static const char *outcome_word(run_outcome o)
+{
+    static const char *const words[] = {"ok", "failed", "lock_timeout", "aborted", "skipped"};
+    return (size_t)o < sizeof words / sizeof words[0] ? words[o] : "?";
+}
+
+void runner_result(runner *r, run_result *out)
+{
+    r->result.seconds = now_seconds() - r->started;
+    *out = r->result;
+    memset(&r->result, 0, sizeof r->result);
+    migration_run *run = r->run;
+    const char *action = run->down ? "rollback" : "apply";
+    if (out->outcome == RUN_ABORTED)
+        action = "operator_abort";
+    else if (out->outcome == RUN_LOCK_TIMEOUT)
+        action = "lock_timeout";
+    strbuf detail = {0};
+    if (out->message)
+        strbuf_append(&detail, out->message);
+    if (out->blockers)
+        strbuf_appendf(&detail, "%sblocked by: %s", detail.len ? "; " : "", out->blockers);
+    if (!run->transactional)
+        strbuf_appendf(&detail, "%ssteps_done %zu of %zu", detail.len ? "; " : "",
+                       out->steps_done, run->parsed.count);
+    sw_error e = {0};
+    if (out->outcome == RUN_OK && (run->transactional || db_get_kind(r->work) == DB_SQLITE)) {
+        /* The events row went in with the migration's own transaction;
+         * the local file gets its line. */
+        if (r->settings.audit_path) {
+            audit_event ev = {.action = action,
+                              .version = run->m->version,
+                              .database = r->target->display,
+                              .outcome = "ok"};
+            audit_append(r->settings.audit_path, &r->settings.actor, &ev, &e);
+        }
+    } else if (out->outcome == RUN_OK && !run->transactional) {
+        runner_audit(r, action, run->m->version, "ok", detail.len ? strbuf_str(&detail) : NULL,
+                     &e);
+    } else if (out->outcome != RUN_SKIPPED) {
+        runner_audit(r, action, run->m->version, outcome_word(out->outcome),
+                     strbuf_str(&detail), &e);
+    }
+    strbuf_free(&detail);
+    r->active = false;
+}
+
+void run_result_free(run_result *res)
+{
+    free(res->message);
+    free(res->blockers);
+    free(res->hint);
+    memset(res, 0, sizeof *res);
+}
+
+void run_progress_free(run_progress *p)
+{
+    free(p->blockers);
+    memset(p, 0, sizeof *p);
+}
+
+sw_status runner_force(runner *r, const status_entry *e, bool unapplied, sw_error *err)
+{
+    bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    char *v = db_quote_literal(r->work, e->version);
+    char *sql;
+    if (unapplied) {
+        sql = xasprintf("DELETE FROM %s WHERE version = %s", r->table.history_sql, v);
+    } else {
+        if (!e->m) {
+            free(v);
+            return sw_error_set(err, SW_USAGE,
+                                "version %s has no file: it can only be forced --unapplied",
+                                e->version);
+        }
+        char *n = db_quote_literal(r->work, e->m->name), *c = db_quote_literal(r->work, e->m->checksum),
+             *a = db_quote_literal(r->work, r->actor);
+        const char *f = pg ? "false" : "0";
+        const char *at = pg ? "now()" : "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+        sql = xasprintf("DELETE FROM %s WHERE version = %s; INSERT INTO %s (version, name, "
+                        "checksum, applied_at, applied_by, duration_ms, dirty, steps_done) VALUES "
+                        "(%s, %s, %s, %s, %s, NULL, %s, %d)",
+                        r->table.history_sql, v, r->table.history_sql, v, n, c, at, a, f,
+                        e->h ? e->h->steps_done : 0);
+        free(n);
+        free(c);
+        free(a);
+    }
+    char *script = xasprintf("BEGIN; %s; COMMIT", sql);
+    sw_status st = db_exec(r->work, script, err);
+    if (st != SW_OK)
+        db_exec(r->work, "ROLLBACK", NULL);
+    free(script);
+    free(sql);
+    free(v);
+    char *detail = xasprintf("%s (was %s)", unapplied ? "removed the record" : "marked applied, clean",
+                             mig_state_name(e->state));
+    sw_error e2 = {0};
+    runner_audit(r, "force", e->version, st == SW_OK ? "ok" : "failed", detail, &e2);
+    free(detail);
+    return st;
+}
+
+sw_status runner_adopt(runner *r, const migration_source *src, const history_data *h,
+                       size_t *adopted, char **skipped, sw_error *err)
+{
+    *adopted = 0;
+    *skipped = NULL;
+    if (h->count)
+        return sw_error_set(err, SW_USAGE, "%s already records %zu version%s: nothing to adopt",
+                            r->table.display, h->count, h->count == 1 ? "" : "s");
+    if (h->foreign == FOREIGN_NONE || h->nforeign == 0)
+        return sw_error_set(err, SW_USAGE,
+                            "no golang-migrate or dbmate schema_migrations table with versions "
+                            "was found");
+    bool golang = h->foreign == FOREIGN_GOLANG_MIGRATE;
+    const char *tool = golang ? "golang-migrate" : "dbmate";
+    bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    /* golang-migrate keeps only the latest version: everything up to it
+     * is applied. dbmate keeps one row per version. */
+    const char *latest = h->foreign_versions[h->nforeign - 1];
+    strbuf sql = {0}, miss = {0};
+    strbuf_append(&sql, "BEGIN;\n");
+    char *by = xasprintf("adopted from %s by %s", tool, r->actor);
+    char *qby = db_quote_literal(r->work, by);
+    for (size_t i = 0; i < src->count; i++) {
+        const migration *m = &src->migrations[i];
+        bool applied = false;
+        if (golang)
+            applied = version_compare(m->version, latest) <= 0;
+        else
+            for (size_t k = 0; k < h->nforeign && !applied; k++)
+                applied = version_compare(m->version, h->foreign_versions[k]) == 0;
+        if (!applied)
+            continue;
+        bool dirty = golang && h->foreign_dirty && version_compare(m->version, latest) == 0;
+        char *v = db_quote_literal(r->work, m->version), *n = db_quote_literal(r->work, m->name),
+             *c = db_quote_literal(r->work, m->checksum);
+        strbuf_appendf(&sql,
+                       "INSERT INTO %s (version, name, checksum, applied_at, applied_by, "
+                       "duration_ms, dirty, steps_done) VALUES (%s, %s, %s, %s, %s, NULL, %s, 0);\n",
+                       r->table.history_sql, v, n, c,
+                       pg ? "now()" : "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", qby,
+                       dirty ? (pg ? "true" : "1") : (pg ? "false" : "0"));
+        free(v);
+        free(n);
+        free(c);
+        (*adopted)++;
+    }
+    for (size_t k = 0; k < h->nforeign; k++)
+        if (!source_find(src, h->foreign_versions[k]) && (!golang || k == h->nforeign - 1))
+            strbuf_appendf(&miss, "%s%s", miss.len ? ", " : "", h->foreign_versions[k]);
+    char *detail = xasprintf("%zu version%s from %s's schema_migrations%s%s", *adopted,
+                             *adopted == 1 ? "" : "s", tool, miss.len ? "; no file for " : "",
+                             strbuf_str(&miss));
+    char *ev = history_event_sql(r->work, &r->table, r->actor, "adopt", NULL, "ok", detail);
+    strbuf_append(&sql, ev);
+    strbuf_append(&sql, "COMMIT;");
+    sw_status st = db_exec(r->work, strbuf_str(&sql), err);
+    if (st != SW_OK)
+        db_exec(r->work, "ROLLBACK", NULL);
+    if (st == SW_OK && r->settings.audit_path) {
+        audit_event aev = {.action = "adopt", .database = r->target->display, .outcome = "ok",
+                           .detail = detail};
+        sw_error e2 = {0};
+        audit_append(r->settings.audit_path, &r->settings.actor, &aev, &e2);
+    }
+    *skipped = strbuf_detach(&miss);
+    free(ev);
+    free(detail);
+    free(by);
+    free(qby);
+    strbuf_free(&sql);
+    return st;
+}

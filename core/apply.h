@@ -1,0 +1,129 @@
+/* Applying and rolling back migrations (DESIGN.md §4): the SQL each one
+ * sends, the checks made before anything runs, the migration lock, and
+ * a step interface (start, poll with a timeout, cancel, result) so that a
+ * caller can keep drawing and watching locks while the server works. */
+#ifndef STEPWISE_APPLY_H
+#define STEPWISE_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/audit.h"
+#include "core/db.h"
+#include "core/error.h"
+#include "core/history.h"
+#include "core/plan.h"
+#include "core/sqlparse.h"
+
+#define APPLY_DEFAULT_LOCK_TIMEOUT "3s"
+
+typedef struct run_settings {
+    const char *lock_timeout;      /* NULL: APPLY_DEFAULT_LOCK_TIMEOUT; a file's directive wins */
+    const char *statement_timeout; /* NULL: none set */
+    double wait_lock;              /* seconds to wait for the migration lock; 0: fail at once */
+    const char *audit_path;        /* the local JSON-lines file; NULL: none */
+    audit_actor actor;             /* os user and host; db_user filled by runner_open */
+} run_settings;
+
+/* What one migration sends, prepared and checked before anything runs. */
+typedef struct migration_run {
+    const migration *m;
+    const migration_script *script; /* up or down */
+    bool down;
+    bool transactional;
+    char *lock_timeout;       /* as set, e.g. "3s" (PostgreSQL only) */
+    char *statement_timeout;  /* NULL when none */
+    sql_script parsed;        /* the script's statements */
+    /* The text of DESIGN.md §4, exactly as sent. Transactional: the whole
+     * transaction. No-transaction: the statements, each sent on its own,
+     * between the history writes shown as comments. */
+    char *sql;
+    size_t script_offset;     /* where the script begins inside sql */
+    size_t prefix_statements; /* statements sent before the script's (BEGIN, SET ...) */
+} migration_run;
+
+/* Prepare one step: refuses (SW_USAGE, nothing run) a script that does
+ * not parse (file:line:col), BEGIN/COMMIT in a transactional script, a
+ * statement that cannot run in a transaction without the no-transaction
+ * directive, a rollback without a down script, a missing file. */
+sw_status migration_run_prepare(db *d, const history_table *t, const run_settings *rs,
+                                const plan_step *step, const char *actor_text, migration_run *out,
+                                sw_error *err);
+void migration_run_free(migration_run *r);
+
+typedef struct runner runner;
+
+/* Open the work connection to `t` (kept by pointer: it must outlive the
+ * runner) (application_name "stepwise migrate" on
+ * PostgreSQL, so the lock monitor knows it), take the migration lock
+ * (PostgreSQL: pg_try_advisory_lock on a connection of its own, held
+ * until runner_close; a holder is named with pid, user, host and since
+ * when; SQLite: each migration's BEGIN IMMEDIATE), create the history
+ * tables when `create` is set. SW_LOCKED when the lock is held. */
+sw_status runner_open(const db_target *t, const char *table, const run_settings *rs, bool create,
+                      runner **out, sw_error *err);
+void runner_close(runner *r);
+db *runner_db(runner *r);
+const history_table *runner_table(runner *r);
+const char *runner_actor(runner *r);
+
+typedef enum run_outcome {
+    RUN_OK,
+    RUN_FAILED,        /* an error: rolled back (transactional) or left dirty */
+    RUN_LOCK_TIMEOUT,  /* lock_timeout: rolled back */
+    RUN_ABORTED,       /* cancelled by the operator: rolled back */
+    RUN_SKIPPED,       /* SQLite: another runner applied it meanwhile */
+} run_outcome;
+
+typedef struct run_progress {
+    double elapsed;         /* seconds since the migration started */
+    size_t statement;       /* 0-based statement of the script being run */
+    bool waiting;           /* the work session waits on a lock right now */
+    char *blockers;         /* who it waits for, one line per session, or NULL */
+} run_progress;
+
+typedef struct run_result {
+    run_outcome outcome;
+    double seconds;
+    char *message;          /* the error, located: "file:line:col: ERROR: ..." */
+    char *blockers;         /* lock timeout: who blocked, as seen at that moment */
+    long long rows;         /* rows affected by the last statement */
+    size_t steps_done;      /* no-transaction: statements done */
+    char *hint;             /* e.g. the DROP INDEX CONCURRENTLY for an invalid index */
+} run_result;
+
+/* Start one migration (prepared); the work runs on the server. */
+sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_error *err);
+/* Wait up to timeout_ms for progress; *done when the migration has
+ * finished one way or the other. Looks at the locks through the lock
+ * monitor every half second while a statement runs (PostgreSQL). */
+sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progress,
+                      sw_error *err);
+/* Ask the server to cancel the running statement (the migration then
+ * rolls back and ends RUN_ABORTED). */
+void runner_cancel(runner *r);
+/* After *done: the outcome; the events row and the local audit line are
+ * written here (after any rollback, so that they survive). */
+void runner_result(runner *r, run_result *out);
+void run_result_free(run_result *res);
+void run_progress_free(run_progress *p);
+
+/* Record an event (events table when possible, and the local audit
+ * file); failures to record are returned for the caller to show. */
+sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
+                       const char *detail, sw_error *err);
+
+/* force V: mark applied and clean (a row from the file's checksum), or
+ * with `unapplied`, remove the row. Audited. */
+sw_status runner_force(runner *r, const status_entry *e, bool unapplied, sw_error *err);
+
+/* adopt: record as applied the files that golang-migrate's or dbmate's
+ * schema_migrations says are applied (checksums from the files,
+ * applied_by saying adopted); golang-migrate's dirty version is recorded
+ * dirty. Refused when the stepwise history already has rows. Versions
+ * recorded there without a file are listed in *skipped (newly allocated,
+ * "" when none). Audited. */
+sw_status runner_adopt(runner *r, const migration_source *src, const history_data *h,
+                       size_t *adopted, char **skipped, sw_error *err);
+
+#endif
