@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "core/directives.h"
 #include "core/json.h"
 #include "core/lint.h"
+#include "core/source.h"
 #include "core/sqlparse.h"
 #include "core/util.h"
 #include "tui/cli.h"
@@ -43,62 +43,6 @@ typedef struct lint_run {
     size_t nsizes, sizes_cap;
 } lint_run;
 
-/* Compare file names with digit runs as numbers: 2_x before 10_x. */
-static int natural_compare(const char *a, const char *b)
-{
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (*a == '0')
-                a++;
-            while (*b == '0')
-                b++;
-            size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            int c = strncmp(a, b, la);
-            if (c)
-                return c;
-            a += la;
-            b += lb;
-        } else {
-            if (*a != *b)
-                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-            a++;
-            b++;
-        }
-    }
-    return *a ? 1 : *b ? -1 : 0;
-}
-
-/* The name without ".up.sql" / ".down.sql", and which one it was. */
-static size_t stem_length(const char *name, int *rank)
-{
-    size_t n = strlen(name);
-    *rank = 0;
-    if (str_has_suffix(name, ".up.sql"))
-        return n - strlen(".up.sql");
-    if (str_has_suffix(name, ".down.sql")) {
-        *rank = 1;
-        return n - strlen(".down.sql");
-    }
-    return n;
-}
-
-/* By version, and a version's up script before its down script. */
-static int compare_paths(const void *x, const void *y)
-{
-    const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-    const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
-    ba = ba ? ba + 1 : a;
-    bb = bb ? bb + 1 : b;
-    int ra, rb;
-    char *sa = xstrndup(ba, stem_length(ba, &ra)), *sb = xstrndup(bb, stem_length(bb, &rb));
-    int c = natural_compare(sa, sb);
-    free(sa);
-    free(sb);
-    return c ? c : ra != rb ? ra - rb : strcmp(ba, bb);
-}
-
 static bool is_down_script(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -106,34 +50,6 @@ static bool is_down_script(const char *path)
     return str_has_suffix(base, ".down.sql") || (base[0] == 'U' && isdigit((unsigned char)base[1]));
 }
 
-/* Every *.sql file of `dir`, sorted by version. */
-static int list_folder(const char *dir, char ***out, size_t *count)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "stepwise: %s: %s\n", dir, strerror(errno));
-        return SW_USAGE;
-    }
-    char **paths = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !str_has_suffix(e->d_name, ".sql"))
-            continue;
-        paths = array_grow(paths, &cap, n + 1, sizeof *paths);
-        paths[n++] = xasprintf("%s/%s", dir, e->d_name);
-    }
-    closedir(d);
-    if (n == 0) {
-        fprintf(stderr, "stepwise: %s: no .sql files to lint\n", dir);
-        free(paths);
-        return SW_USAGE;
-    }
-    qsort(paths, n, sizeof *paths, compare_paths);
-    *out = paths;
-    *count = n;
-    return SW_OK;
-}
 
 static char *read_whole_file(const char *path, size_t *length, sw_error *err)
 {
@@ -485,14 +401,64 @@ static void lint_run_free(lint_run *run)
     db_close(run->catalog);
 }
 
-static const char *default_folder(void)
+
+/* One script to lint: a file named on the command line, or a migration's
+ * up or down script read through the folder reader. */
+typedef struct lint_input {
+    const char *path;
+    char *text;         /* owned */
+    size_t length;
+    bool down;
+    const script_directives *directives; /* the folder's, or NULL: read them */
+} lint_input;
+
+/* The migrations folder through core/source: every problem shown, each
+ * version's up script then its down script, with the directives the
+ * runner will use. A dbmate section is preceded by as many newlines as
+ * lines come before it in its file, so positions stay those of the file. */
+static int folder_inputs(const cli_options *opts, migration_source *src, lint_input **out,
+                         size_t *n)
 {
-    struct stat st;
-    if (stat("migrations", &st) == 0 && S_ISDIR(st.st_mode))
-        return "migrations";
-    if (stat("db/migrations", &st) == 0 && S_ISDIR(st.st_mode))
-        return "db/migrations";
-    return NULL;
+    char *dir = NULL;
+    sw_error err = {0};
+    if (source_find_dir(opts->dir, NULL, &dir, &err) != SW_OK)
+        return usage_error("Give files, or --dir DIR.", "%s", err.message);
+    sw_status st = source_read(dir, src, &err);
+    free(dir);
+    if (st != SW_OK)
+        return usage_error(NULL, "%s", err.message);
+    for (size_t i = 0; i < src->nproblems; i++) {
+        char *line = source_problem_text(src, &src->problems[i]);
+        fprintf(stderr, "%s\n", line);
+        free(line);
+    }
+    if (src->errors)
+        return usage_error(NULL, "%zu problem%s in the migrations folder; fix %s first",
+                           src->errors, src->errors == 1 ? "" : "s",
+                           src->errors == 1 ? "it" : "them");
+    if (src->count == 0)
+        return usage_error(NULL, "%s: no migrations to lint", src->dir);
+    lint_input *in = xcalloc(2 * src->count, sizeof *in);
+    size_t k = 0;
+    for (size_t i = 0; i < src->count; i++) {
+        const migration *m = &src->migrations[i];
+        for (int down = 0; down <= (m->has_down ? 1 : 0); down++) {
+            const migration_script *sc = down ? &m->down : &m->up;
+            strbuf sb = {0};
+            for (int l = 1; l < sc->line; l++)
+                strbuf_append_char(&sb, '\n');
+            strbuf_append_len(&sb, sc->text, sc->length);
+            in[k].length = sb.len;
+            in[k].text = strbuf_detach(&sb);
+            in[k].path = sc->path;
+            in[k].down = down;
+            in[k].directives = &sc->directives;
+            k++;
+        }
+    }
+    *out = in;
+    *n = k;
+    return SW_OK;
 }
 
 int cmd_lint(const cli_options *opts, int argc, char **argv)
@@ -501,61 +467,71 @@ int cmd_lint(const cli_options *opts, int argc, char **argv)
         print_rules();
         return SW_OK;
     }
-    char **paths = NULL;
-    size_t npaths = 0;
     if (argc > 1 && opts->dir)
         return usage_error("Usage: stepwise lint [FILE... | --dir DIR]",
                            "give files or --dir, not both");
+    lint_input *inputs = NULL;
+    size_t ninputs = 0;
+    migration_source src = {0};
+    int status = SW_OK;
     if (argc > 1) {
-        paths = xcalloc((size_t)argc, sizeof *paths);
-        for (int i = 1; i < argc; i++)
-            paths[npaths++] = xstrdup(argv[i]);
+        inputs = xcalloc((size_t)argc, sizeof *inputs);
+        for (int i = 1; i < argc; i++) {
+            sw_error err = {0};
+            lint_input *in = &inputs[ninputs];
+            in->text = read_whole_file(argv[i], &in->length, &err);
+            if (!in->text) {
+                status = report_error(&err);
+                continue;
+            }
+            in->path = argv[i];
+            in->down = is_down_script(argv[i]);
+            ninputs++;
+        }
     } else {
-        const char *dir = opts->dir ? opts->dir : default_folder();
-        if (!dir)
-            return usage_error("Give files, or --dir DIR.",
-                               "no migrations folder here (looked for ./migrations and "
-                               "./db/migrations)");
-        int rc = list_folder(dir, &paths, &npaths);
-        if (rc != SW_OK)
+        int rc = folder_inputs(opts, &src, &inputs, &ninputs);
+        if (rc != SW_OK) {
+            source_free(&src);
             return rc;
+        }
     }
 
     lint_run run = {.opts = opts};
     sql_dialect dialect = target_dialect(opts);
     lint_schema schema = {0};
-    int status = SW_OK;
-    for (size_t i = 0; i < npaths; i++) {
+    for (size_t i = 0; i < ninputs; i++) {
         sw_error err = {0};
-        size_t length = 0;
-        char *text = read_whole_file(paths[i], &length, &err);
-        if (!text) {
+        lint_input *in = &inputs[i];
+        lint_file f = {.path = xstrdup(in->path), .down = in->down};
+        if (sql_script_parse(&f.script, f.path, in->text, in->length, dialect, &err) != SW_OK) {
             status = report_error(&err);
-            continue;
-        }
-        lint_file f = {.path = paths[i], .down = is_down_script(paths[i])};
-        paths[i] = NULL;
-        if (sql_script_parse(&f.script, f.path, text, length, dialect, &err) != SW_OK) {
-            status = report_error(&err);
-            free(text);
+            free(in->text);
             free(f.path);
             continue;
         }
-        script_directives_read(f.script.text, &f.directives);
+        if (in->directives) {
+            f.directives.no_transaction = in->directives->no_transaction;
+            f.directives.lock_timeout =
+                in->directives->lock_timeout ? xstrdup(in->directives->lock_timeout) : NULL;
+            f.directives.statement_timeout = in->directives->statement_timeout
+                                                 ? xstrdup(in->directives->statement_timeout)
+                                                 : NULL;
+        } else {
+            script_directives_read(f.script.text, &f.directives);
+        }
         lint_options lo = {.no_transaction = f.directives.no_transaction,
                            .lock_timeout_set = f.directives.lock_timeout != NULL,
                            .down = f.down};
         lint_schema scratch = {0};
         lint_script(&f.script, &lo, f.down ? &scratch : &schema, &f.findings);
         lint_schema_free(&scratch);
-        free(text);
+        free(in->text);
         run.files = array_grow(run.files, &run.files_cap, run.nfiles + 1, sizeof *run.files);
         run.files[run.nfiles++] = f;
     }
     lint_schema_free(&schema);
-    for (size_t i = 0; i < npaths; i++)
-        free(paths[i]);
-    free(paths);
+    free(inputs);
+    source_free(&src);
 
     if (opts->db && dialect == SQL_POSTGRES) {
         db_target target;
