@@ -159,6 +159,14 @@ static void compose(db *d, const history_table *t, migration_run *r, const char 
     if (r->transactional) {
         strbuf_append(&sb, pg ? "BEGIN;\n" : "BEGIN IMMEDIATE;\n");
         r->prefix_statements = 1;
+        if (!pg) {
+            /* Sent on its own under the write lock: another run may have
+             * done this version meanwhile. */
+            char *v = db_quote_literal(d, r->m->version);
+            strbuf_appendf(&sb, "SELECT count(*) FROM %s WHERE version = %s;\n", t->history_sql,
+                           v);
+            free(v);
+        }
         if (pg) {
             strbuf_appendf(&sb, "SET LOCAL lock_timeout = '%s';\n", r->lock_timeout);
             r->prefix_statements++;

@@ -374,6 +374,7 @@ int cmd_plan(const cli_options *opts, int argc, char **argv)
     audit_actor actor = rs.actor;
     actor.db_user = NULL;
     char *actor_text = NULL;
+    bool measured = false; /* a SQLite history row with :duration_ms */
     if (rc == SW_OK) {
         db_server_info info;
         char *user = NULL;
@@ -414,6 +415,7 @@ int cmd_plan(const cli_options *opts, int argc, char **argv)
                                                                 : "no transaction");
             print_sql(run.sql);
             fputc('\n', stdout);
+            measured |= strstr(run.sql, ":duration_ms") != NULL;
         }
         migration_run_free(&run);
     }
@@ -425,7 +427,7 @@ int cmd_plan(const cli_options *opts, int argc, char **argv)
     } else if (rc == SW_OK && p.count == 0) {
         printf("nothing to do: %zu applied, %zu pending\n", c.status.applied, c.status.pending);
     }
-    if (rc == SW_OK && db_get_kind(c.d) == DB_SQLITE && p.count && !opts->json)
+    if (rc == SW_OK && measured && !opts->json)
         printf("-- SQLite: :duration_ms is the measured time, written when the migration "
                "commits\n");
     strbuf_free(&sb);
