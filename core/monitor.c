@@ -1,4 +1,5 @@
-/* The lock monitor: see monitor.h. Two round trips at most per refresh:
+/* The lock monitor: see monitor.h. Two round trips at most per refresh
+ * (one more, once, after a database is created, dropped or renamed):
  * pg_stat_activity (with pg_blocking_pids() for waiters only), then, only
  * when someone waits, the ungranted pg_locks rows together with the
  * prepared transactions and the locks they hold. */
@@ -19,6 +20,11 @@
 struct monitor {
     db *d;
     int pid;
+    /* Database names by oid, read once and again only when the activity
+     * query's stamp of pg_database changes or an unknown oid shows up. */
+    char **db_oids, **db_names;
+    size_t ndbs;
+    char *db_stamp;
 };
 
 #define TIMEOUT_MESSAGE                                                                            \
@@ -28,17 +34,30 @@ struct monitor {
  * repeated, and a pathological graph must not eat the memory. */
 #define MAX_NODES 100000
 
+/* What changes in pg_database when a database is created, dropped or
+ * renamed: every row's oid and xmin (an update writes a new row version;
+ * the in-place updates of datfrozenxid keep xmin). A few rows. */
+#define DB_STAMP "(SELECT string_agg(oid::text || '/' || xmin::text, ',') FROM pg_database)"
+
+/* Only user and database ids: the view's joins of pg_authid and
+ * pg_database are then removed by the planner, which was a fifth of the
+ * query's server time (bench/monitor). The user's name comes from the
+ * server's role cache (pg_get_userbyid); database names from the monitor's
+ * own cache, checked against the stamp at every refresh. */
 static const char activity_sql[] =
-    "SELECT pid, usename, datname, application_name, client_addr::text, backend_type, state,"
+    "SELECT pid, pg_get_userbyid(usesysid), datid::text, application_name, client_addr::text,"
+    " backend_type, state,"
     " coalesce((date_part('epoch', now() - xact_start) * 1000)::int8, -1),"
     " coalesce((date_part('epoch', now() - query_start) * 1000)::int8, -1),"
     " coalesce((date_part('epoch', now() - state_change) * 1000)::int8, -1),"
     " wait_event_type, wait_event, backend_xid::text, backend_xmin::text, query,"
-    " CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END"
+    " CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END, " DB_STAMP
     " FROM pg_stat_activity"
     " WHERE pid <> pg_backend_pid()"
     "  AND (backend_type IS NULL OR backend_type IN ('client backend', 'autovacuum worker',"
     "       'background worker', 'parallel worker', 'walsender'))";
+
+static const char databases_sql[] = "SELECT oid::text, datname, " DB_STAMP " FROM pg_database";
 
 /* The identity of a lock, the same for the waiter's row and the holder's. */
 #define LOCK_KEY                                                                                   \
@@ -47,22 +66,30 @@ static const char activity_sql[] =
     " coalesce(l.transactionid::text, ''), coalesce(l.classid::text, ''),"                         \
     " coalesce(l.objid::text, ''), coalesce(l.objsubid::text, ''))"
 
+/* How long a waiter has waited: pg_locks.waitstart. */
+#define WAIT_AGE "coalesce(extract(epoch from now() - l.waitstart), -1)::float8::text"
+
 /* Columns: kind, pid, locktype, mode, relation, transactionid, page, tuple,
  * classid, objid, objsubid, wait age, key, relation oid, gid, owner,
  * database, prepared xid, prepared age. kind 'w' = a waiter's ungranted
  * lock, 'h' = a lock held by a prepared transaction, 'p' = a prepared
- * transaction. */
-static const char locks_sql[] =
+ * transaction. The statement is locks_head, the wait age, ", ", the key
+ * (only needed to match prepared transactions' locks, NULL otherwise),
+ * locks_tail, and prepared_sql when some blocker is a prepared
+ * transaction. Relation names come from regclass (the server's relation
+ * cache, not a scan of pg_class per row); the monitor's connection runs
+ * with an empty search_path, so they are schema-qualified (those of
+ * pg_catalog, always visible, excepted). */
+static const char locks_head[] =
     "SELECT 'w', l.pid::text, l.locktype, l.mode,"
-    " (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
-    "   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = l.relation"
-    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),"
+    " CASE WHEN l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "  THEN l.relation::regclass::text END,"
     " l.transactionid::text, l.page::text, l.tuple::text, l.classid::regclass::text,"
-    " l.objid::text, l.objsubid::text,"
-    " coalesce(extract(epoch from now() - l.waitstart), -1)::float8::text, " LOCK_KEY ","
-    " l.relation::text, NULL, NULL, NULL, NULL, NULL"
-    " FROM pg_locks l"
-    " WHERE NOT l.granted";
+    " l.objid::text, l.objsubid::text, ";
+
+static const char locks_tail[] = ", l.relation::text, NULL, NULL, NULL, NULL, NULL"
+                                 " FROM pg_locks l"
+                                 " WHERE NOT l.granted";
 
 static const char prepared_sql[] =
     " UNION ALL"
@@ -78,6 +105,71 @@ static const char prepared_sql[] =
     " extract(epoch from now() - prepared)::float8::text"
     " FROM pg_prepared_xacts";
 
+static void forget_databases(monitor *m)
+{
+    for (size_t i = 0; i < m->ndbs; i++) {
+        free(m->db_oids[i]);
+        free(m->db_names[i]);
+    }
+    free(m->db_oids);
+    free(m->db_names);
+    free(m->db_stamp);
+    m->db_oids = m->db_names = NULL;
+    m->db_stamp = NULL;
+    m->ndbs = 0;
+}
+
+static sw_status query_failed(sw_status st, sw_error *err);
+
+/* (Re)read the database names. */
+static sw_status load_databases(monitor *m, sw_error *err)
+{
+    db_result *r = NULL;
+    sw_status st = db_query(m->d, databases_sql, 0, NULL, &r, err);
+    if (st != SW_OK)
+        return query_failed(st, err);
+    forget_databases(m);
+    size_t n = r->nrows > 0 ? (size_t)r->nrows : 0;
+    m->db_oids = xcalloc(n + 1, sizeof *m->db_oids);
+    m->db_names = xcalloc(n + 1, sizeof *m->db_names);
+    for (int row = 0; row < r->nrows; row++) {
+        const char *oid = db_result_value(r, row, 0), *name = db_result_value(r, row, 1);
+        if (!oid || !name)
+            continue;
+        m->db_oids[m->ndbs] = xstrdup(oid);
+        m->db_names[m->ndbs++] = xstrdup(name);
+    }
+    const char *stamp = r->nrows > 0 ? db_result_value(r, 0, 2) : NULL;
+    m->db_stamp = xstrdup(stamp ? stamp : "");
+    db_result_free(r);
+    return SW_OK;
+}
+
+/* The name of database `oid`, or NULL (no database: "0"; or not known). */
+static const char *database_name(const monitor *m, const char *oid)
+{
+    if (!oid || strcmp(oid, "0") == 0)
+        return NULL;
+    for (size_t i = 0; i < m->ndbs; i++)
+        if (strcmp(m->db_oids[i], oid) == 0)
+            return m->db_names[i];
+    return NULL;
+}
+
+static sw_status prepare_locks(monitor *m, sw_error *err)
+{
+    const char *age = WAIT_AGE;
+    char *plain = xasprintf("%s%s, NULL%s", locks_head, age, locks_tail);
+    char *with_prepared =
+        xasprintf("%s%s, %s%s%s", locks_head, age, LOCK_KEY, locks_tail, prepared_sql);
+    sw_status st = db_prepare(m->d, "stepwise_locks", plain, err);
+    if (st == SW_OK)
+        st = db_prepare(m->d, "stepwise_locks_prepared", with_prepared, err);
+    free(plain);
+    free(with_prepared);
+    return st;
+}
+
 sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
 {
     *out = NULL;
@@ -87,24 +179,20 @@ sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
     sw_status st = db_open(target, DB_OPEN_EXISTING, &d, err);
     if (st != SW_OK)
         return st;
+    /* An empty search_path: nothing a user creates can stand in for the
+     * catalogs the queries read, and regclass names every relation with
+     * its schema. */
     st = db_exec(d,
                  "SET application_name = '" MONITOR_APPLICATION "';"
                  "SET statement_timeout = '500ms';"
-                 "SET lock_timeout = '100ms'",
+                 "SET lock_timeout = '100ms';"
+                 "SET search_path = ''",
                  err);
-    /* Planned once here, not at every tick: planning was a fifth of the
-     * server time of a refresh (bench/monitor). */
-    char *locks_with_prepared = xasprintf("%s%s", locks_sql, prepared_sql);
-    if (st == SW_OK)
-        st = db_prepare(d, "stepwise_activity", activity_sql, err);
-    if (st == SW_OK)
-        st = db_prepare(d, "stepwise_locks", locks_sql, err);
-    if (st == SW_OK)
-        st = db_prepare(d, "stepwise_locks_prepared", locks_with_prepared, err);
-    free(locks_with_prepared);
     db_result *r = NULL;
     if (st == SW_OK)
-        st = db_query(d, "SELECT pg_backend_pid()", 0, NULL, &r, err);
+        st = db_query(d,
+                      "SELECT pg_backend_pid()",
+                      0, NULL, &r, err);
     if (st != SW_OK) {
         db_close(d);
         return st;
@@ -114,6 +202,17 @@ sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
     const char *v = db_result_value(r, 0, 0);
     m->pid = v ? atoi(v) : 0;
     db_result_free(r);
+    /* Planned once here, not at every tick: planning was a fifth of the
+     * server time of a refresh (bench/monitor). */
+    st = db_prepare(d, "stepwise_activity", activity_sql, err);
+    if (st == SW_OK)
+        st = prepare_locks(m, err);
+    if (st == SW_OK)
+        st = load_databases(m, err);
+    if (st != SW_OK) {
+        monitor_close(m);
+        return st;
+    }
     *out = m;
     return SW_OK;
 }
@@ -123,6 +222,7 @@ void monitor_close(monitor *m)
     if (!m)
         return;
     db_close(m->d);
+    forget_databases(m);
     free(m);
 }
 
@@ -420,10 +520,19 @@ static monitor_session *session_by_pid(monitor_snapshot *s, int pid)
     return NULL;
 }
 
-static char *lock_target(const db_result *r, int row)
+/* regclass prints a bare oid for a relation that no longer exists (a
+ * name of digits alone would be quoted): no name then. */
+static char *relation_name(const char *v)
+{
+    if (!v || !*v || strspn(v, "0123456789") == strlen(v))
+        return NULL;
+    return xstrdup(v);
+}
+
+/* What a lock is on, in words; rel: the relation's name or NULL. */
+static char *lock_target(const db_result *r, int row, const char *rel)
 {
     const char *type = db_result_value(r, row, L_LOCKTYPE);
-    const char *rel = db_result_value(r, row, L_RELATION);
     const char *relname = rel ? rel : "a relation of another database";
     const char *xid = db_result_value(r, row, L_XID);
     const char *page = db_result_value(r, row, L_PAGE);
@@ -533,7 +642,7 @@ static sw_status refresh_locks(monitor *m, monitor_snapshot *out, bool prepared,
                                      NULL, &r, err);
     if (st != SW_OK)
         return query_failed(st, err);
-    out->queries = 2;
+    out->queries++;
 
     for (int row = 0; row < r->nrows; row++) {
         const char *kind = db_result_value(r, row, L_KIND);
@@ -545,8 +654,8 @@ static sw_status refresh_locks(monitor *m, monitor_snapshot *out, bool prepared,
             continue;
         s->lock_type = dup_or_null(db_result_value(r, row, L_LOCKTYPE));
         s->wanted_mode = dup_or_null(db_result_value(r, row, L_MODE));
-        s->relation = dup_or_null(db_result_value(r, row, L_RELATION));
-        s->target = lock_target(r, row);
+        s->relation = relation_name(db_result_value(r, row, L_RELATION));
+        s->target = lock_target(r, row, s->relation);
         s->wait_age = age_value(db_result_value(r, row, L_AGE));
     }
 
@@ -619,6 +728,7 @@ enum {
     A_XMIN,
     A_QUERY,
     A_BLOCKERS,
+    A_DB_STAMP,
 };
 
 static char *escaped_or_null(const char *v)
@@ -642,7 +752,10 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
         return query_failed(st, err);
     out->queries = 1;
     out->sessions = xcalloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->sessions);
-    bool any_waiter = false, any_prepared = false;
+    bool any_waiter = false, any_prepared = false, unknown_database = false;
+    /* The stamp of pg_database, the same on every row. */
+    const char *stamp = r->nrows > 0 ? db_result_value(r, 0, A_DB_STAMP) : NULL;
+    bool stale = stamp && (!m->db_stamp || strcmp(stamp, m->db_stamp) != 0);
     for (int row = 0; row < r->nrows; row++) {
         const char *pid = db_result_value(r, row, A_PID);
         if (!pid || atoi(pid) == m->pid)
@@ -650,7 +763,9 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
         monitor_session *s = &out->sessions[out->nsessions++];
         s->pid = atoi(pid);
         s->user = escaped_or_null(db_result_value(r, row, A_USER));
-        s->database = escaped_or_null(db_result_value(r, row, A_DATABASE));
+        const char *datid = db_result_value(r, row, A_DATABASE);
+        if (datid && strcmp(datid, "0") != 0 && !database_name(m, datid))
+            unknown_database = true;
         s->application = escaped_or_null(db_result_value(r, row, A_APPLICATION));
         s->client = dup_or_null(db_result_value(r, row, A_CLIENT));
         s->backend_type = dup_or_null(db_result_value(r, row, A_BACKEND_TYPE));
@@ -678,6 +793,24 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
         any_waiter = any_waiter || s->waiting;
         for (size_t b = 0; b < s->nblockers; b++)
             any_prepared = any_prepared || s->blockers[b] == 0;
+    }
+    /* Database names: from the cache, read again (one more round trip,
+     * once) when a database was created, dropped or renamed since. */
+    if (stale || unknown_database) {
+        st = load_databases(m, err);
+        if (st != SW_OK) {
+            db_result_free(r);
+            monitor_snapshot_free(out);
+            return st;
+        }
+        out->queries++;
+    }
+    for (int row = 0, i = 0; row < r->nrows; row++) {
+        const char *pid = db_result_value(r, row, A_PID);
+        if (!pid || atoi(pid) == m->pid)
+            continue;
+        out->sessions[i++].database =
+            escaped_or_null(database_name(m, db_result_value(r, row, A_DATABASE)));
     }
     db_result_free(r);
     /* By pid, as people read them; sorted here, not by the server, which

@@ -837,10 +837,73 @@ static void test_privileges(void **state)
     free(expected);
 }
 
+static PGconn *connect_db(const char *dbname)
+{
+    char *ci = xasprintf("%s dbname=%s application_name='mt-db'", test_conninfo(), dbname);
+    PGconn *c = PQconnectdb(ci);
+    free(ci);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect to %s: %s", dbname, PQerrorMessage(c));
+    return c;
+}
+
+static void wait_until_no_sessions_in(fixture *f, const char *dbname)
+{
+    char *sql = xasprintf("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'", dbname);
+    double deadline = now_seconds() + 5;
+    while (int_query(f->admin, sql) != 0) {
+        if (now_seconds() > deadline)
+            fail_msg("sessions in %s still there after 5 s", dbname);
+        sleep_ms(10);
+    }
+    free(sql);
+}
+
+/* The session in a snapshot of the one connection c, checked by name. */
+static void check_database_of(fixture *f, PGconn *c, const char *dbname, int queries)
+{
+    monitor_snapshot s;
+    refresh(f, &s);
+    const monitor_session *m = must_find(&s, PQbackendPID(c));
+    if (!m->database || strcmp(m->database, dbname) != 0)
+        fail_msg("expected database %s, got %s", dbname, m->database ? m->database : "NULL");
+    assert_int_equal(s.queries, queries);
+    monitor_snapshot_free(&s);
+}
+
+/* Database names come from the monitor's own cache. A database created
+ * after the monitor opened, and one renamed, are named right at the next
+ * refresh, which reads the names again (one more round trip, that once). */
+static void test_database_names(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->admin, "DROP DATABASE IF EXISTS mt_db_new WITH (FORCE)");
+    exec_ok(f->admin, "DROP DATABASE IF EXISTS mt_db_renamed WITH (FORCE)");
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 1);
+    monitor_snapshot_free(&s);
+
+    exec_ok(f->admin, "CREATE DATABASE mt_db_new");
+    PGconn *c = connect_db("mt_db_new");
+    check_database_of(f, c, "mt_db_new", 2);
+    check_database_of(f, c, "mt_db_new", 1);
+    PQfinish(c);
+    wait_until_no_sessions_in(f, "mt_db_new");
+
+    exec_ok(f->admin, "ALTER DATABASE mt_db_new RENAME TO mt_db_renamed");
+    c = connect_db("mt_db_renamed");
+    check_database_of(f, c, "mt_db_renamed", 2);
+    check_database_of(f, c, "mt_db_renamed", 1);
+    PQfinish(c);
+    exec_ok(f->admin, "DROP DATABASE mt_db_renamed WITH (FORCE)");
+}
+
 /* A refresh that cannot get a catalog lock gives up after lock_timeout
  * with its own message; the next refresh works again. The monitor's
  * statements are prepared, so only a catalog its execution reads can
- * block it: pg_stat_activity joins pg_database. */
+ * block it: the activity query reads pg_database for the stamp of the
+ * monitor's cache of database names. */
 static void test_refresh_timeout(void **state)
 {
     fixture *f = *state;
@@ -891,6 +954,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_terminate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_privileges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_timeout, setup, teardown),
         cmocka_unit_test(test_sqlite_refused),
     };
