@@ -20,6 +20,7 @@
 struct monitor {
     db *d;
     int pid;
+    int version_num;     /* server_version_num, or the one a test forced */
     /* Database names by oid, read once and again only when the activity
      * query's stamp of pg_database changes or an unknown oid shows up. */
     char **db_oids, **db_names;
@@ -66,8 +67,11 @@ static const char databases_sql[] = "SELECT oid::text, datname, " DB_STAMP " FRO
     " coalesce(l.transactionid::text, ''), coalesce(l.classid::text, ''),"                         \
     " coalesce(l.objid::text, ''), coalesce(l.objsubid::text, ''))"
 
-/* How long a waiter has waited: pg_locks.waitstart. */
+/* How long a waiter has waited: pg_locks.waitstart, new in PostgreSQL 14;
+ * before that, unknown. */
 #define WAIT_AGE "coalesce(extract(epoch from now() - l.waitstart), -1)::float8::text"
+#define WAIT_AGE_UNKNOWN "'-1'"
+#define WAITSTART_VERSION 140000
 
 /* Columns: kind, pid, locktype, mode, relation, transactionid, page, tuple,
  * classid, objid, objsubid, wait age, key, relation oid, gid, owner,
@@ -158,7 +162,7 @@ static const char *database_name(const monitor *m, const char *oid)
 
 static sw_status prepare_locks(monitor *m, sw_error *err)
 {
-    const char *age = WAIT_AGE;
+    const char *age = m->version_num >= WAITSTART_VERSION ? WAIT_AGE : WAIT_AGE_UNKNOWN;
     char *plain = xasprintf("%s%s, NULL%s", locks_head, age, locks_tail);
     char *with_prepared =
         xasprintf("%s%s, %s%s%s", locks_head, age, LOCK_KEY, locks_tail, prepared_sql);
@@ -171,6 +175,12 @@ static sw_status prepare_locks(monitor *m, sw_error *err)
 }
 
 sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
+{
+    return monitor_open_as_version(target, 0, out, err);
+}
+
+sw_status monitor_open_as_version(const db_target *target, int version_num, monitor **out,
+                                  sw_error *err)
 {
     *out = NULL;
     if (target->kind != DB_POSTGRES)
@@ -191,7 +201,7 @@ sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
     db_result *r = NULL;
     if (st == SW_OK)
         st = db_query(d,
-                      "SELECT pg_backend_pid()",
+                      "SELECT pg_backend_pid(), current_setting('server_version_num')::int",
                       0, NULL, &r, err);
     if (st != SW_OK) {
         db_close(d);
@@ -201,6 +211,8 @@ sw_status monitor_open(const db_target *target, monitor **out, sw_error *err)
     m->d = d;
     const char *v = db_result_value(r, 0, 0);
     m->pid = v ? atoi(v) : 0;
+    v = db_result_value(r, 0, 1);
+    m->version_num = version_num > 0 ? version_num : v ? atoi(v) : 0;
     db_result_free(r);
     /* Planned once here, not at every tick: planning was a fifth of the
      * server time of a refresh (bench/monitor). */

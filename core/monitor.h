@@ -40,7 +40,8 @@ typedef struct monitor_session {
     char *relation;         /* schema.table, quoted as needed, when a relation */
     char *target;           /* what else is waited for: "transaction 1234",
                                "tuple (0,3) of public.t", "advisory lock 42" */
-    double wait_age;        /* seconds since pg_locks.waitstart; < 0 unknown */
+    double wait_age;        /* seconds since pg_locks.waitstart; < 0 unknown
+                               (always before PostgreSQL 14) */
     int *blockers;          /* pids from pg_blocking_pids(); 0 = prepared xact */
     size_t nblockers;
     /* NULL, or one entry per blocker: for a blocker 0, the gid of the
@@ -79,6 +80,13 @@ typedef struct monitor monitor;
 /* Open the monitor's own connection to a PostgreSQL target: it sets
  * application_name, statement_timeout 500ms and lock_timeout 100ms. */
 sw_status monitor_open(const db_target *target, monitor **out, sw_error *err);
+/* monitor_open, but choosing the queries for server version version_num
+ * (as server_version_num: 130000 for 13) instead of the server's own;
+ * 0 means the server's own. For tests: it runs the query for servers
+ * before 14, which have no pg_locks.waitstart (wait ages are then
+ * unknown, < 0), against a newer server. */
+sw_status monitor_open_as_version(const db_target *target, int version_num, monitor **out,
+                                  sw_error *err);
 void monitor_close(monitor *m);
 /* The monitor's own backend pid (excluded from snapshots). */
 int monitor_pid(const monitor *m);

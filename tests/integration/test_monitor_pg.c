@@ -837,6 +837,71 @@ static void test_privileges(void **state)
     free(expected);
 }
 
+/* Servers before PostgreSQL 14 have no pg_locks.waitstart. A monitor
+ * opened as for 13 runs the query written for them against this server:
+ * the same tree, the same locks, and wait ages unknown. A prepared
+ * transaction is among the blockers, so both forms of the lock query (with
+ * and without prepared transactions) run. */
+static void test_before_14(void **state)
+{
+    fixture *f = *state;
+    PGconn *p = helper(f, "mt-old-prep"), *h = helper(f, "mt-old-holder"),
+           *r = helper(f, "mt-old-reader"), *a = helper(f, "mt-old-alter"),
+           *w = helper(f, "mt-old-prep-waiter");
+    exec_ok(p, "BEGIN; LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION 'mt-old-gid'");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN SHARE MODE");
+    send_waiting(a, "ALTER TABLE t ADD COLUMN old int");
+    wait_until_waiting(f, PQbackendPID(a));
+    send_waiting(r, "SELECT * FROM t");
+    send_waiting(w, "SELECT * FROM t2");
+    int hp = PQbackendPID(h), ap = PQbackendPID(a), rp = PQbackendPID(r), wp = PQbackendPID(w);
+    wait_until_waiting(f, rp);
+    wait_until_waiting(f, wp);
+
+    monitor *old = NULL;
+    sw_error err = {0};
+    if (monitor_open_as_version(&f->target, 130000, &old, &err) != SW_OK)
+        fail_msg("monitor_open_as_version(13): %s", err.message);
+    monitor_snapshot now, before;
+    refresh(f, &now);
+    if (monitor_refresh(old, &before, &err) != SW_OK)
+        fail_msg("monitor_refresh with the query for 13: %s", err.message);
+
+    char *expected = xasprintf("%d:0/1/2 %d:1/1/1 %d:2/0/0 mt-old-gid:0/1/1 %d:1/0/0", hp, ap, rp,
+                               wp);
+    check_tree(&now, expected);
+    check_tree(&before, expected);
+    free(expected);
+    assert_int_equal(before.queries, 2);
+    assert_int_equal(before.waiting, 3);
+    assert_int_equal(before.roots, now.roots);
+    assert_true(now.oldest_wait >= 0);
+    assert_true(before.oldest_wait < 0);
+    const int waiters[] = {ap, rp, wp};
+    for (size_t i = 0; i < 3; i++) {
+        const monitor_session *n = must_find(&now, waiters[i]);
+        const monitor_session *b = must_find(&before, waiters[i]);
+        assert_true(b->waiting);
+        assert_string_equal(b->lock_type, n->lock_type);
+        assert_string_equal(b->wanted_mode, n->wanted_mode);
+        assert_string_equal(b->relation, n->relation);
+        assert_int_equal(b->nblockers, n->nblockers);
+        for (size_t k = 0; k < b->nblockers; k++)
+            assert_int_equal(b->blockers[k], n->blockers[k]);
+        if (!(n->wait_age >= 0))
+            fail_msg("backend %d: expected a known wait age from 15, got %f", waiters[i],
+                     n->wait_age);
+        if (!(b->wait_age < 0))
+            fail_msg("backend %d: expected an unknown wait age from the query for 13, got %f",
+                     waiters[i], b->wait_age);
+    }
+    check_wait(&now, ap, "relation", "AccessExclusiveLock", "public.t", NULL);
+    check_wait(&now, wp, "relation", "AccessShareLock", "public.t2", NULL);
+    monitor_snapshot_free(&before);
+    monitor_snapshot_free(&now);
+    monitor_close(old);
+}
+
 static PGconn *connect_db(const char *dbname)
 {
     char *ci = xasprintf("%s dbname=%s application_name='mt-db'", test_conninfo(), dbname);
@@ -954,6 +1019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_flag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_terminate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_privileges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_before_14, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_timeout, setup, teardown),
         cmocka_unit_test(test_sqlite_refused),
