@@ -743,6 +743,23 @@ enum {
     A_DB_STAMP,
 };
 
+/* What autovacuum reports as its query (autovac_report_activity):
+ * "autovacuum: VACUUM public.t", with " ANALYZE" after VACUUM when it also
+ * analyzes, and " (to prevent wraparound)" at the end for a vacuum the
+ * server forces to freeze old transaction ids. */
+#define AUTOVACUUM_VACUUM "autovacuum: VACUUM "
+#define WRAPAROUND_SUFFIX " (to prevent wraparound)"
+
+void monitor_session_flags(monitor_session *s)
+{
+    s->idle_in_transaction = s->state && str_has_prefix(s->state, "idle in transaction");
+    s->autovacuum = s->backend_type && strcmp(s->backend_type, "autovacuum worker") == 0;
+    size_t qlen = s->query ? strlen(s->query) : 0, slen = strlen(WRAPAROUND_SUFFIX);
+    s->wraparound = s->autovacuum && s->query && str_has_prefix(s->query, AUTOVACUUM_VACUUM) &&
+                    qlen > slen && strcmp(s->query + qlen - slen, WRAPAROUND_SUFFIX) == 0;
+    s->migration = s->application && str_has_prefix(s->application, MONITOR_MIGRATION_PREFIX);
+}
+
 static char *escaped_or_null(const char *v)
 {
     return v ? text_escaped(v) : NULL;
@@ -794,12 +811,7 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
         s->wait_age = -1;
         if (query && strcmp(query, "<insufficient privilege>") == 0)
             out->hidden = true;
-        s->idle_in_transaction = s->state && str_has_prefix(s->state, "idle in transaction");
-        s->autovacuum = s->backend_type && strcmp(s->backend_type, "autovacuum worker") == 0;
-        s->wraparound = s->autovacuum && query && strstr(query, "(to prevent wraparound)");
-        s->migration =
-            s->application && str_has_prefix(db_result_value(r, row, A_APPLICATION),
-                                             MONITOR_MIGRATION_PREFIX);
+        monitor_session_flags(s);
         s->waiting = s->wait_event_type && strcmp(s->wait_event_type, "Lock") == 0;
         parse_pids(db_result_value(r, row, A_BLOCKERS), s);
         any_waiter = any_waiter || s->waiting;

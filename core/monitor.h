@@ -101,6 +101,11 @@ void monitor_snapshot_free(monitor_snapshot *s);
  * monitor_refresh calls it, and tests call it on made-up sessions. */
 void monitor_build_tree(monitor_snapshot *s);
 
+/* Set a session's flags (idle_in_transaction, autovacuum, wraparound,
+ * migration) from its state, backend_type, query and application. Pure:
+ * monitor_refresh calls it on every session, tests on made-up ones. */
+void monitor_session_flags(monitor_session *s);
+
 /* The session with this pid in a snapshot, or NULL. */
 const monitor_session *monitor_find(const monitor_snapshot *s, int pid);
 

@@ -3,6 +3,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -180,6 +181,81 @@ static void test_no_waits_no_nodes(void **state)
     monitor_snapshot_free(&s);
 }
 
+/* ---- flags: monitor_session_flags on made-up pg_stat_activity rows ---- */
+
+typedef struct flag_case {
+    const char *backend_type, *state, *query, *application;
+    bool idle_in_transaction, autovacuum, wraparound, migration;
+} flag_case;
+
+static void test_session_flags(void **state)
+{
+    (void)state;
+    static const flag_case cases[] = {
+        /* autovacuum workers, as autovac_report_activity words them */
+        {"autovacuum worker", "active", "autovacuum: VACUUM public.t (to prevent wraparound)", NULL,
+         false, true, true, false},
+        {"autovacuum worker", "active",
+         "autovacuum: VACUUM ANALYZE public.t (to prevent wraparound)", NULL, false, true, true,
+         false},
+        {"autovacuum worker", "active", "autovacuum: VACUUM ANALYZE public.t", NULL, false, true,
+         false, false},
+        {"autovacuum worker", "active", "autovacuum: VACUUM public.t", NULL, false, true, false,
+         false},
+        {"autovacuum worker", "active", "autovacuum: ANALYZE public.t", NULL, false, true, false,
+         false},
+        {"autovacuum worker", "active", "autovacuum: BRIN summarize public.t_brin 3", NULL, false,
+         true, false, false},
+        /* the words inside a table's name, not at the end */
+        {"autovacuum worker", "active",
+         "autovacuum: VACUUM public.x (to prevent wraparound) y", NULL, false, true, false, false},
+        {"autovacuum worker", "active", NULL, NULL, false, true, false, false},
+        {"autovacuum worker", NULL, "<insufficient privilege>", NULL, false, true, false, false},
+        /* client backends whose text merely contains the words */
+        {"client backend", "active", "SELECT '(to prevent wraparound)'", "psql", false, false,
+         false, false},
+        {"client backend", "active", "autovacuum: VACUUM public.t (to prevent wraparound)", "psql",
+         false, false, false, false},
+        {"client backend", "idle in transaction",
+         "VACUUM (FREEZE) t; -- (to prevent wraparound)", "psql", true, false, false, false},
+        {"client backend", "idle in transaction (aborted)", "SELECT 1/0", "psql", true, false,
+         false, false},
+        {"client backend", "idle", "SELECT 1", "psql", false, false, false, false},
+        {"client backend", "active", "idle in transaction", "idle in transaction", false, false,
+         false, false},
+        /* a stepwise migration session, by its application_name */
+        {"client backend", "idle in transaction", "LOCK TABLE t", "stepwise migrate 0007_add_index",
+         true, false, false, true},
+        {"client backend", "active", "SELECT 1", "stepwise migrate", false, false, false, true},
+        {"client backend", "active", "SELECT 1", "stepwise monitor", false, false, false, false},
+        {"client backend", "active", "SELECT 1", "my stepwise migrate", false, false, false, false},
+        {"client backend", "active", "SELECT 1", NULL, false, false, false, false},
+        /* nothing known */
+        {NULL, NULL, NULL, NULL, false, false, false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const flag_case *c = &cases[i];
+        /* every flag set beforehand: the function must clear what is false */
+        monitor_session s = {.backend_type = (char *)(uintptr_t)c->backend_type,
+                             .state = (char *)(uintptr_t)c->state,
+                             .query = (char *)(uintptr_t)c->query,
+                             .application = (char *)(uintptr_t)c->application,
+                             .idle_in_transaction = true,
+                             .autovacuum = true,
+                             .wraparound = true,
+                             .migration = true};
+        monitor_session_flags(&s);
+        if (s.idle_in_transaction != c->idle_in_transaction || s.autovacuum != c->autovacuum ||
+            s.wraparound != c->wraparound || s.migration != c->migration)
+            fail_msg("case %zu (%s, %s, %s, %s): expected idle_in_transaction=%d autovacuum=%d"
+                     " wraparound=%d migration=%d, got %d %d %d %d",
+                     i, c->backend_type ? c->backend_type : "NULL", c->state ? c->state : "NULL",
+                     c->query ? c->query : "NULL", c->application ? c->application : "NULL",
+                     c->idle_in_transaction, c->autovacuum, c->wraparound, c->migration,
+                     s.idle_in_transaction, s.autovacuum, s.wraparound, s.migration);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_prepared_mapped_by_gid),
         cmocka_unit_test(test_blocker_outside_snapshot),
         cmocka_unit_test(test_no_waits_no_nodes),
+        cmocka_unit_test(test_session_flags),
     };
     return cmocka_run_group_tests_name("monitor_tree", tests, NULL, NULL);
 }
