@@ -503,7 +503,11 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
     r->waiting = false;
     r->next = resume_from;
     r->started = now_seconds();
-    r->next_look = r->started + 0.25;
+    /* Look at the locks soon enough to see a wait before lock_timeout
+     * ends it, so that a timeout can name who blocked. */
+    double lt = 3;
+    duration_parse(run->lock_timeout, &lt);
+    r->next_look = r->started + (lt / 2 < 0.25 ? lt / 2 : 0.25);
     bool pg = db_get_kind(r->work) == DB_POSTGRES;
     sw_status st = SW_OK;
     if (run->transactional && pg)
@@ -839,8 +843,11 @@ void runner_result(runner *r, run_result *out)
     strbuf detail = {0};
     if (out->message)
         strbuf_append(&detail, out->message);
-    if (out->blockers)
-        strbuf_appendf(&detail, "%sblocked by: %s", detail.len ? "; " : "", out->blockers);
+    if (out->blockers) {
+        char *who = text_one_line(out->blockers);
+        strbuf_appendf(&detail, "%sblocked by: %s", detail.len ? "; " : "", who);
+        free(who);
+    }
     if (!run->transactional)
         strbuf_appendf(&detail, "%ssteps_done %zu of %zu", detail.len ? "; " : "",
                        out->steps_done, run->parsed.count);

@@ -183,6 +183,34 @@ static sw_status read_foreign(db *d, history_data *out, sw_error *err)
     return SW_OK;
 }
 
+/* For each dirty row, why: the detail of its last event that did not end
+ * ok (a no-transaction migration's failure names its statement). */
+static sw_status read_failures(db *d, const history_table *t, history_data *h, sw_error *err)
+{
+    char *sql = NULL;
+    for (size_t i = 0; i < h->count; i++) {
+        history_row *row = &h->rows[i];
+        if (!row->dirty)
+            continue;
+        if (!sql)
+            sql = xasprintf("SELECT detail FROM %s WHERE version = %s AND outcome <> 'ok' "
+                            "ORDER BY id DESC LIMIT 1",
+                            t->events_sql, db_get_kind(d) == DB_POSTGRES ? "$1" : "?1");
+        const char *params[] = {row->version};
+        db_result *r = NULL;
+        sw_status st = db_query(d, sql, 1, params, &r, err);
+        if (st != SW_OK) {
+            free(sql);
+            return st;
+        }
+        if (r->nrows > 0 && db_result_value(r, 0, 0))
+            row->failure = xstrdup(db_result_value(r, 0, 0));
+        db_result_free(r);
+    }
+    free(sql);
+    return SW_OK;
+}
+
 sw_status history_read(db *d, const history_table *t, history_data *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -222,6 +250,8 @@ sw_status history_read(db *d, const history_table *t, history_data *out, sw_erro
     }
     db_result_free(r);
     qsort(out->rows, out->count, sizeof *out->rows, row_cmp);
+    if (out->events_exist && (st = read_failures(d, t, out, err)) != SW_OK)
+        return st;
     /* An empty history (created, nothing recorded yet) can still sit
      * beside another tool's table worth adopting. */
     return out->count == 0 ? read_foreign(d, out, err) : SW_OK;
@@ -236,6 +266,7 @@ void history_free(history_data *h)
         free(r->checksum);
         free(r->applied_at);
         free(r->applied_by);
+        free(r->failure);
     }
     free(h->rows);
     for (size_t i = 0; i < h->nforeign; i++)

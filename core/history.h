@@ -34,6 +34,9 @@ typedef struct history_row {
     long long duration_ms;  /* -1 when NULL */
     bool dirty;
     int steps_done;
+    char *failure;          /* dirty rows: the detail of the version's last
+                               event that did not end ok (which statement
+                               failed and why), else NULL */
 } history_row;
 
 /* A table another tool left, found when there is no stepwise history. */

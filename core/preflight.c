@@ -119,13 +119,26 @@ void preflight_run(db *d, const migration_status *s, const preflight_options *o,
             add(out, CHECK_PASS, false, "primary", pg ? "not a replica" : "writable file");
         db_server_info_free(&info);
     }
-    char *v = versions(s, STATE_DIRTY, false);
-    if (s->dirty)
+    if (s->dirty) {
+        strbuf sb = {0};
+        for (size_t i = 0; i < s->count; i++) {
+            const status_entry *e = &s->entries[i];
+            if (e->state != STATE_DIRTY)
+                continue;
+            strbuf_appendf(&sb, "%s%s stopped after statement %d", sb.len ? "; " : "",
+                           e->version, e->h->steps_done);
+            if (e->h->failure) {
+                char *why = text_one_line(e->h->failure);
+                strbuf_appendf(&sb, " (%s)", why);
+                free(why);
+            }
+        }
         add(out, CHECK_FAIL, false, "dirty",
-            "dirty: %s; 'stepwise resume' finishes it, 'stepwise force' records it", v);
-    else
+            "%s; 'stepwise resume' finishes it, 'stepwise force' records it", strbuf_str(&sb));
+        strbuf_free(&sb);
+    } else {
         add(out, CHECK_PASS, false, "dirty", "nothing dirty");
-    free(v);
+    }
     char *dr = versions(s, STATE_DRIFTED, false), *mi = versions(s, STATE_MISSING, false);
     if (s->drifted || s->missing)
         add(out, CHECK_FAIL, o->allow_drift, "drift",

@@ -167,6 +167,8 @@ static void status_json(const context *c)
         if (e->h && e->h->dirty) {
             json_key(&w, "steps_done");
             json_int(&w, e->h->steps_done);
+            json_key(&w, "failure");
+            json_string(&w, e->h->failure);
         }
         json_key(&w, "file");
         json_string(&w, e->m ? e->m->up.path : NULL);
@@ -226,9 +228,14 @@ static void status_text(const context *c)
                e->h ? e->h->applied_at : "", dur,
                !e->m ? "-" : e->m->up.directives.no_transaction ? "no" : "yes");
         free(name);
-        if (e->state == STATE_DIRTY)
+        if (e->state == STATE_DIRTY) {
             printf("  (stopped after statement %d; 'stepwise resume' or 'stepwise force %s')",
                    e->h->steps_done, e->version);
+            if (e->h->failure) {
+                fputs("\n    failed: ", stdout);
+                print_escaped(e->h->failure);
+            }
+        }
         else if (e->state == STATE_DRIFTED)
             printf("  (file changed since applied)");
         else if (e->state == STATE_MISSING)

@@ -33,14 +33,6 @@ q 'select 1' >/dev/null || tap_bail "psql could not reach the test server"
 db=$STEPWISE_TEST_PG
 actor="$(q 'select current_user') os=$(id -un) host=$(uname -n)"
 
-# todo_like GOT PATTERN DESCRIPTION REASON: a known gap, as a TAP TODO
-# (reported, not counted as a failure).
-todo_like() {
-    _f=$tap_failed
-    tap_like "$1" "$2" "$3 # TODO $4"
-    tap_failed=$_f
-}
-
 # wait_for SQL: poll until the query returns 't' (20 s at most).
 wait_for() {
     _i=0
@@ -405,13 +397,12 @@ tap_like "$out" "0002     idx   dirty" "showing it dirty"
 tap_like "$out" "(stopped after statement 1; 'stepwise resume' or 'stepwise force 0002')" \
     "and which statement it stopped after"
 tap_like "$out" "1 applied, 0 pending, 1 dirty" "summed up"
-# Issue 5 section 4: "status/up say which statement failed and why"; the
-# reason is only in the events table so far.
-todo_like "$out" "could not create unique index" "status says why the statement failed" \
-    "status does not show the failure's reason (only the events table has it)"
+tap_like "$out" "    failed: " "status says why it failed"
+tap_like "$out" "could not create unique index" "with the server's message"
 stepwise_run up --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 2 "up on a dirty history is refused by preflight: exit 2"
-tap_like "$err" "preflight FAIL: dirty: dirty: 0002;" "naming the dirty version"
+tap_like "$err" "preflight FAIL: dirty: 0002 stopped after statement 1 (" "naming the dirty version"
+tap_like "$err" "could not create unique index" "and why it stopped"
 tap_like "$err" "stepwise: preflight failed (1 check); nothing was run" "and nothing ran"
 stepwise_run resume --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 2 "resume without --yes and without a terminal exits 2"

@@ -217,7 +217,8 @@ tap_like "$out" "(stopped after statement 1; 'stepwise resume' or 'stepwise forc
     "and after which statement it stopped"
 stepwise_run up --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 2 "up is refused by preflight: exit 2"
-tap_like "$err" "preflight FAIL: dirty: dirty: 0001;" "naming the dirty version"
+tap_like "$err" "preflight FAIL: dirty: 0001 stopped after statement 1 (" "naming the dirty version"
+tap_like "$err" "no such table: fixme" "and why it stopped"
 q 'create table fixme (id int)' >/dev/null
 stepwise_run resume --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 0 "resume --yes after the fix exits 0"
