@@ -6,6 +6,7 @@ if [ -z "${STEPWISE_TEST_PG:-}" ]; then
     exec "$top_srcdir/tests/harness/with-pg" sh "$0" "$@"
 fi
 . "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/screen/locks_sessions.sh"
 
 tmp=$(mktemp -d)
 bpid= wpid=
@@ -29,22 +30,10 @@ psql -XAtqc 'create table t (id int)' >/dev/null || tap_bail "psql could not rea
 
 # The blocker reads its statements from a fifo we hold open: it stays
 # idle in transaction, holding the lock, until we close the fifo or kill it.
-mkfifo "$tmp/fifo"
-PGAPPNAME=blocker psql -Xq <"$tmp/fifo" >"$tmp/blocker.out" 2>&1 &
-bpid=$!
-exec 3>"$tmp/fifo"
-printf 'begin;\nlock table t;\n' >&3
+fifo_session blocker 'begin;
+lock table t;'
+bpid=$session_pid
 
-# wait_for SQL: poll until the query returns 't' (10 s at most).
-wait_for() {
-    _i=0
-    while [ "$_i" -lt 100 ]; do
-        [ "$(psql -XAtqc "$1" 2>/dev/null)" = t ] && return 0
-        sleep 0.1
-        _i=$((_i + 1))
-    done
-    return 1
-}
 wait_for "select exists (select 1 from pg_stat_activity where application_name = 'blocker'
           and state = 'idle in transaction')" || tap_bail "the blocker never took its lock"
 PGAPPNAME=waiter psql -XAtqc 'select count(*) from t' >"$tmp/waiter.out" 2>&1 &

@@ -41,10 +41,12 @@ static const char *test_conninfo(void)
     return c;
 }
 
-static PGconn *connect_as(const char *app, const char *user)
+/* A connection of the test's own; user and dbname NULL: the harness's. */
+static PGconn *connect_as(const char *app, const char *user, const char *dbname)
 {
-    char *ci = xasprintf("%s application_name='%s'%s%s", test_conninfo(), app,
-                         user ? " user=" : "", user ? user : "");
+    char *ci = xasprintf("%s application_name='%s'%s%s%s%s", test_conninfo(), app,
+                         user ? " user=" : "", user ? user : "", dbname ? " dbname=" : "",
+                         dbname ? dbname : "");
     PGconn *c = PQconnectdb(ci);
     free(ci);
     if (PQstatus(c) != CONNECTION_OK)
@@ -74,7 +76,7 @@ static int int_query(PGconn *c, const char *sql)
 static PGconn *helper(fixture *f, const char *app)
 {
     assert_true(f->nhelpers < MAX_HELPERS);
-    PGconn *c = connect_as(app, NULL);
+    PGconn *c = connect_as(app, NULL, NULL);
     f->helpers[f->nhelpers++] = c;
     return c;
 }
@@ -99,26 +101,36 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Poll until backend `pid` waits on a heavyweight lock (5 s deadline). */
-static void wait_until_waiting(fixture *f, int pid)
+/* Poll until the count query `sql` gives `want` (5 s deadline); on
+ * failure the message is `what` and the last count. Frees sql and what. */
+static void wait_until_count(fixture *f, char *sql, int want, char *what)
 {
-    char *sql = xasprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d"
-                          " AND wait_event_type = 'Lock'",
-                          pid);
     double deadline = now_seconds() + 5;
-    while (int_query(f->admin, sql) != 1) {
+    int got;
+    while ((got = int_query(f->admin, sql)) != want) {
         if (now_seconds() > deadline)
-            fail_msg("backend %d did not start waiting on a lock within 5 s", pid);
+            fail_msg("%s within 5 s (count %d, wanted %d)", what, got, want);
         sleep_ms(10);
     }
     free(sql);
+    free(what);
+}
+
+/* Poll until backend `pid` waits on a heavyweight lock. */
+static void wait_until_waiting(fixture *f, int pid)
+{
+    wait_until_count(f,
+                     xasprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d"
+                               " AND wait_event_type = 'Lock'",
+                               pid),
+                     1, xasprintf("backend %d did not start waiting on a lock", pid));
 }
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     sw_error err = {0};
-    f->admin = connect_as("mt-admin", NULL);
+    f->admin = connect_as("mt-admin", NULL, NULL);
     exec_ok(f->admin, "SET client_min_messages = warning");
     exec_ok(f->admin, "DROP TABLE IF EXISTS t, t2;"
                       "CREATE TABLE t (id int PRIMARY KEY, v int);"
@@ -902,26 +914,12 @@ static void test_before_14(void **state)
     monitor_close(old);
 }
 
-static PGconn *connect_db(const char *dbname)
-{
-    char *ci = xasprintf("%s dbname=%s application_name='mt-db'", test_conninfo(), dbname);
-    PGconn *c = PQconnectdb(ci);
-    free(ci);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("cannot connect to %s: %s", dbname, PQerrorMessage(c));
-    return c;
-}
-
 static void wait_until_no_sessions_in(fixture *f, const char *dbname)
 {
-    char *sql = xasprintf("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'", dbname);
-    double deadline = now_seconds() + 5;
-    while (int_query(f->admin, sql) != 0) {
-        if (now_seconds() > deadline)
-            fail_msg("sessions in %s still there after 5 s", dbname);
-        sleep_ms(10);
-    }
-    free(sql);
+    wait_until_count(f,
+                     xasprintf("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'",
+                               dbname),
+                     0, xasprintf("sessions in %s did not end", dbname));
 }
 
 /* The session in a snapshot of the one connection c, checked by name. */
@@ -950,14 +948,14 @@ static void test_database_names(void **state)
     monitor_snapshot_free(&s);
 
     exec_ok(f->admin, "CREATE DATABASE mt_db_new");
-    PGconn *c = connect_db("mt_db_new");
+    PGconn *c = connect_as("mt-db", NULL, "mt_db_new");
     check_database_of(f, c, "mt_db_new", 2);
     check_database_of(f, c, "mt_db_new", 1);
     PQfinish(c);
     wait_until_no_sessions_in(f, "mt_db_new");
 
     exec_ok(f->admin, "ALTER DATABASE mt_db_new RENAME TO mt_db_renamed");
-    c = connect_db("mt_db_renamed");
+    c = connect_as("mt-db", NULL, "mt_db_renamed");
     check_database_of(f, c, "mt_db_renamed", 2);
     check_database_of(f, c, "mt_db_renamed", 1);
     PQfinish(c);

@@ -9,6 +9,7 @@ if [ -z "${STEPWISE_TEST_PG:-}" ]; then
     exec "$top_srcdir/tests/harness/with-pg" sh "$0" "$@"
 fi
 . "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/screen/locks_sessions.sh"
 . "$top_srcdir/tests/harness/screen.sh"
 
 tmp=$(mktemp -d)
@@ -23,23 +24,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# wait_for SQL: poll until the query returns 't' (10 s at most).
-wait_for() {
-    _i=0
-    while [ "$_i" -lt 100 ]; do
-        [ "$(psql -XAtqc "$1" 2>/dev/null)" = t ] && return 0
-        sleep 0.1
-        _i=$((_i + 1))
-    done
-    return 1
-}
-
-# The victim reads its statements from a fifo we hold open.
-mkfifo "$tmp/fifo"
-PGAPPNAME=victim psql -Xq <"$tmp/fifo" >"$tmp/victim.out" 2>&1 &
-vpid=$!
-exec 3>"$tmp/fifo"
-printf 'select pg_sleep(3600);\n' >&3
+# The victim: a psql session that stays while we hold its fifo open.
+fifo_session victim 'select pg_sleep(3600);'
+vpid=$session_pid
 wait_for "select exists (select 1 from pg_stat_activity where application_name = 'victim'
           and state = 'active' and query = 'select pg_sleep(3600);')" ||
     tap_bail "the victim never started its query"
