@@ -286,6 +286,7 @@ struct runner {
     char *actor;
     char *db_user;
     char *audit_path;
+    audit_log *audit;      /* opened at the first event, closed with the runner */
 
     /* The migration in progress: */
     migration_run *run;
@@ -429,6 +430,7 @@ void runner_close(runner *r)
     if (!r)
         return;
     monitor_close(r->mon);
+    audit_log_close(r->audit, NULL);
     db_close(r->lockconn); /* ends the session: the advisory lock goes with it */
     db_close(r->work);
     history_table_free(&r->table);
@@ -447,23 +449,30 @@ static db *event_db(runner *r)
     return r->lockconn ? r->lockconn : r->work;
 }
 
+/* One line in the local audit file, through the run's open log. */
+static sw_status audit_line(runner *r, const audit_event *ev, sw_error *err)
+{
+    if (!r->settings.audit_path)
+        return SW_OK;
+    if (!r->audit && audit_log_open(r->settings.audit_path, &r->audit, err) != SW_OK)
+        return SW_FAILED;
+    return audit_log_write(r->audit, &r->settings.actor, ev, err);
+}
+
 sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
                        const char *detail, sw_error *err)
 {
     sw_status st = history_event(event_db(r), &r->table, r->actor, action, version, outcome,
                                  detail, err);
-    if (r->settings.audit_path) {
-        audit_event ev = {.action = action,
-                          .version = version,
-                          .database = r->target->display,
-                          .outcome = outcome,
-                          .detail = detail};
-        sw_error e2 = {0};
-        if (audit_append(r->settings.audit_path, &r->settings.actor, &ev, &e2) != SW_OK &&
-            st == SW_OK) {
-            *err = e2;
-            st = e2.status;
-        }
+    audit_event ev = {.action = action,
+                      .version = version,
+                      .database = r->target->display,
+                      .outcome = outcome,
+                      .detail = detail};
+    sw_error e2 = {0};
+    if (audit_line(r, &ev, &e2) != SW_OK && st == SW_OK) {
+        *err = e2;
+        st = e2.status;
     }
     return st;
 }
@@ -852,16 +861,14 @@ void runner_result(runner *r, run_result *out)
         strbuf_appendf(&detail, "%ssteps_done %zu of %zu", detail.len ? "; " : "",
                        out->steps_done, run->parsed.count);
     sw_error e = {0};
-    if (out->outcome == RUN_OK && (run->transactional || db_get_kind(r->work) == DB_SQLITE)) {
+    if (out->outcome == RUN_OK && run->transactional) {
         /* The events row went in with the migration's own transaction;
          * the local file gets its line. */
-        if (r->settings.audit_path) {
-            audit_event ev = {.action = action,
-                              .version = run->m->version,
-                              .database = r->target->display,
-                              .outcome = "ok"};
-            audit_append(r->settings.audit_path, &r->settings.actor, &ev, &e);
-        }
+        audit_event ev = {.action = action,
+                          .version = run->m->version,
+                          .database = r->target->display,
+                          .outcome = "ok"};
+        audit_line(r, &ev, &e);
     } else if (out->outcome == RUN_OK && !run->transactional) {
         runner_audit(r, action, run->m->version, "ok", detail.len ? strbuf_str(&detail) : NULL,
                      &e);
@@ -987,11 +994,11 @@ sw_status runner_adopt(runner *r, const migration_source *src, const history_dat
     sw_status st = db_exec(r->work, strbuf_str(&sql), err);
     if (st != SW_OK)
         db_exec(r->work, "ROLLBACK", NULL);
-    if (st == SW_OK && r->settings.audit_path) {
+    if (st == SW_OK) {
         audit_event aev = {.action = "adopt", .database = r->target->display, .outcome = "ok",
                            .detail = detail};
         sw_error e2 = {0};
-        audit_append(r->settings.audit_path, &r->settings.actor, &aev, &e2);
+        audit_line(r, &aev, &e2);
     }
     *skipped = strbuf_detach(&miss);
     free(ev);

@@ -123,13 +123,34 @@ static sw_status make_parents(const char *path, sw_error *err)
     return SW_OK;
 }
 
-sw_status audit_append(const char *path, const audit_actor *actor, const audit_event *event,
-                       sw_error *err)
+struct audit_log {
+    char *path;
+    int fd;
+};
+
+sw_status audit_log_open(const char *path, audit_log **out, sw_error *err)
 {
+    *out = NULL;
     if (!path || !path[0])
         return sw_error_set(err, SW_FAILED, "no audit file path");
     if (make_parents(path, err) != SW_OK)
         return SW_FAILED;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
+                            strerror(e));
+    }
+    audit_log *l = xcalloc(1, sizeof *l);
+    l->path = xstrdup(path);
+    l->fd = fd;
+    *out = l;
+    return SW_OK;
+}
+
+sw_status audit_log_write(audit_log *l, const audit_actor *actor, const audit_event *event,
+                          sw_error *err)
+{
     struct timeval tv;
     gettimeofday(&tv, NULL);
     long long ms = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
@@ -138,30 +159,46 @@ sw_status audit_append(const char *path, const audit_actor *actor, const audit_e
     line = xrealloc(line, len + 2);
     line[len++] = '\n';
     line[len] = '\0';
-
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int e = errno;
-        free(line);
-        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
-                            strerror(e));
-    }
     ssize_t wrote;
     do
-        wrote = write(fd, line, len);
+        wrote = write(l->fd, line, len);
     while (wrote < 0 && errno == EINTR);
     int e = errno;
     free(line);
-    if (wrote < 0 || (size_t)wrote != len) {
-        close(fd);
-        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
+    if (wrote < 0 || (size_t)wrote != len)
+        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", l->path,
                             wrote < 0 ? strerror(e) : "short write");
-    }
-    (void)fsync(fd);
-    if (close(fd) != 0) {
-        e = errno;
-        return sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", path,
-                            strerror(e));
-    }
     return SW_OK;
+}
+
+sw_status audit_log_close(audit_log *l, sw_error *err)
+{
+    if (!l)
+        return SW_OK;
+    sw_status st = SW_OK;
+    (void)fsync(l->fd);
+    if (close(l->fd) != 0) {
+        int e = errno;
+        st = sw_error_set(err, SW_FAILED, "cannot write the audit file %s: %s", l->path,
+                          strerror(e));
+    }
+    free(l->path);
+    free(l);
+    return st;
+}
+
+sw_status audit_append(const char *path, const audit_actor *actor, const audit_event *event,
+                       sw_error *err)
+{
+    audit_log *l;
+    if (audit_log_open(path, &l, err) != SW_OK)
+        return SW_FAILED;
+    sw_status st = audit_log_write(l, actor, event, err);
+    sw_error close_err = {0};
+    if (audit_log_close(l, &close_err) != SW_OK && st == SW_OK) {
+        if (err)
+            *err = close_err;
+        st = SW_FAILED;
+    }
+    return st;
 }

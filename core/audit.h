@@ -46,4 +46,15 @@ char *audit_format(long long epoch_ms, const audit_actor *actor, const audit_eve
 sw_status audit_append(const char *path, const audit_actor *actor, const audit_event *event,
                        sw_error *err);
 
+/* The same file kept open for a run of events (a migration run): created
+ * once, each line one write() (on disk for other readers at once, and
+ * safe from the process being killed), one fsync at close; the events
+ * table holds the durable copy meanwhile. */
+typedef struct audit_log audit_log;
+sw_status audit_log_open(const char *path, audit_log **out, sw_error *err);
+sw_status audit_log_write(audit_log *l, const audit_actor *actor, const audit_event *event,
+                          sw_error *err);
+/* fsync and close; NULL is fine. */
+sw_status audit_log_close(audit_log *l, sw_error *err);
+
 #endif

@@ -702,7 +702,8 @@ static int run_plan(const cli_options *opts, context *c, plan *p, const run_sett
             run_result res;
             printf("%s %s %s ... ", runs[i].down ? "rolling back" : "applying", e->version,
                    e->name);
-            fflush(stdout);
+            if (tty)
+                fflush(stdout); /* a person sees what runs; a pipe need not wait */
             run_outcome o = run_one(c, &runs[i], i == 0 ? resume_from : 0, &res);
             if (o == RUN_OK || o == RUN_SKIPPED) {
                 printf("%s (%.0f ms)\n", o == RUN_OK ? "done" : "already done by another run",
