@@ -35,31 +35,6 @@ typedef struct locks_view {
     bool hidden_told;
 } locks_view;
 
-/* "500ms", "2s", "1.5s", "1min", "1h"; a bare number is seconds. */
-static bool parse_duration(const char *text, double *out)
-{
-    if (!text || !*text)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || errno != 0 || !(v >= 0) || v > 1e9)
-        return false;
-    double scale;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        scale = 1;
-    else if (strcmp(end, "ms") == 0)
-        scale = 0.001;
-    else if (strcmp(end, "min") == 0 || strcmp(end, "m") == 0)
-        scale = 60;
-    else if (strcmp(end, "h") == 0)
-        scale = 3600;
-    else
-        return false;
-    *out = v * scale;
-    return true;
-}
-
 static bool parse_pid(const char *text, int *out)
 {
     if (!text || !*text)
@@ -652,7 +627,7 @@ int cmd_locks(const cli_options *opts, int argc, char **argv)
     else if (argc > 1)
         return usage_error(LOCKS_USAGE, "locks takes no arguments (got '%s')", argv[1]);
     if (interval_text && *interval_text &&
-        (!parse_duration(interval_text, &interval) || interval < 0.1))
+        (!duration_parse(interval_text, &interval) || interval < 0.1))
         return usage_error(LOCKS_USAGE, "--watch wants a number of seconds (got '%s')",
                            interval_text);
 
@@ -660,7 +635,7 @@ int cmd_locks(const cli_options *opts, int argc, char **argv)
     v.json = opts->json;
     v.min_wait = -1;
     v.dbname = opts->dbname;
-    if (opts->min_wait && !parse_duration(opts->min_wait, &v.min_wait))
+    if (opts->min_wait && !duration_parse(opts->min_wait, &v.min_wait))
         return usage_error(LOCKS_USAGE,
                            "--min-wait wants a duration such as 500ms, 2s, 1min or 1h (got '%s')",
                            opts->min_wait);
