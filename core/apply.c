@@ -158,7 +158,9 @@ static void compose(db *d, const history_table *t, migration_run *r, const char 
     const char *action = r->down ? "rollback" : "apply";
     if (r->transactional) {
         strbuf_append(&sb, pg ? "BEGIN;\n" : "BEGIN IMMEDIATE;\n");
-        r->prefix_statements = 1;
+        /* PostgreSQL gets this whole text as one query, so its results
+         * count BEGIN and the SETs; SQLite is sent the bare script. */
+        r->prefix_statements = pg ? 1 : 0;
         if (!pg) {
             /* Sent on its own under the write lock: another run may have
              * done this version meanwhile. */
@@ -567,9 +569,6 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
                             r->table.history_sql, pg ? "true" : "1", run->m->version);
         else
             sql = history_write_sql(r->work, &r->table, run, r->actor, true, 0);
-        char *ms = strstr(sql, ":duration_ms");
-        if (ms)
-            memcpy(ms, "NULL        ", strlen(":duration_ms"));
         st = exec_history(r, sql, err);
         free(sql);
     }
@@ -629,9 +628,7 @@ static char *locate(runner *r, const db_outcome *o, const char *message)
     int line = 0, col = 0;
     if (run->transactional) {
         size_t done = (size_t)o->completed;
-        /* SQLite gets BEGIN IMMEDIATE on its own and then the bare script:
-         * only PostgreSQL's one query string carries the prefix. */
-        size_t prefix = db_get_kind(r->work) == DB_POSTGRES ? run->prefix_statements : 0;
+        size_t prefix = run->prefix_statements;
         if (done >= prefix && done - prefix < run->parsed.count)
             st = &run->parsed.statements[done - prefix];
         if (o->position > 0 && db_get_kind(r->work) == DB_POSTGRES) {
@@ -639,9 +636,8 @@ static char *locate(runner *r, const db_outcome *o, const char *message)
             const char *p = run->sql;
             int chars = 1;
             while (*p && chars < o->position) {
-                p += utf8_valid_length((const unsigned char *)p) ? utf8_valid_length(
-                                                                       (const unsigned char *)p)
-                                                                 : 1;
+                size_t n = utf8_valid_length((const unsigned char *)p);
+                p += n ? n : 1; /* an invalid byte counts as one character */
                 chars++;
             }
             size_t off = (size_t)(p - run->sql);

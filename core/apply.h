@@ -39,7 +39,8 @@ typedef struct migration_run {
      * between the history writes shown as comments. */
     char *sql;
     size_t script_offset;     /* where the script begins inside sql */
-    size_t prefix_statements; /* statements sent before the script's (BEGIN, SET ...) */
+    size_t prefix_statements; /* statements sent with the script, before it (PostgreSQL:
+                                 BEGIN, SET ...; SQLite: none, the script goes alone) */
 } migration_run;
 
 /* Prepare one step: refuses (SW_USAGE, nothing run) a script that does

@@ -483,30 +483,26 @@ static char *ask(const char *prompt)
     return answer;
 }
 
-static bool target_is_local(const db_target *t, db *d)
+/* A local socket folder or a loopback name: not a production guard case. */
+static bool host_is_local(const char *host)
 {
-    if (t->kind == DB_SQLITE)
-        return true;
-    db_server_info info;
-    sw_error err = {0};
-    if (db_server_info_get(d, &info, &err) != SW_OK)
-        return false;
-    bool local = !info.host || info.host[0] == '/' || strcmp(info.host, "localhost") == 0 ||
-                 strcmp(info.host, "127.0.0.1") == 0 || strcmp(info.host, "::1") == 0;
-    db_server_info_free(&info);
-    return local;
+    return !host || host[0] == '/' || strcmp(host, "localhost") == 0 ||
+           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
 }
 
 /* The production guard: a remote target wants its database name typed. */
 static int confirm_database(const cli_options *opts, context *c, bool tty)
 {
-    db *d = runner_db(c->run);
-    if (target_is_local(&c->target, d))
+    if (c->target.kind == DB_SQLITE)
         return SW_OK;
     db_server_info info;
     sw_error err = {0};
-    if (db_server_info_get(d, &info, &err) != SW_OK)
+    if (db_server_info_get(runner_db(c->run), &info, &err) != SW_OK)
         return report_error(&err);
+    if (host_is_local(info.host)) {
+        db_server_info_free(&info);
+        return SW_OK;
+    }
     int rc = SW_OK;
     if (opts->confirm_db) {
         if (strcmp(opts->confirm_db, info.database) != 0)

@@ -33,16 +33,9 @@ q 'select 1' >/dev/null || tap_bail "psql could not reach the test server"
 db=$STEPWISE_TEST_PG
 actor="$(q 'select current_user') os=$(id -un) host=$(uname -n)"
 
-# wait_for SQL: poll until the query returns 't' (20 s at most).
-wait_for() {
-    _i=0
-    while [ "$_i" -lt 200 ]; do
-        [ "$(psql -XAtqc "$1" 2>/dev/null)" = t ] && return 0
-        sleep 0.1
-        _i=$((_i + 1))
-    done
-    return 1
-}
+# wait_for SQL (20 s at most here) and fifo_session NAME SQL.
+WAIT_FOR_SECONDS=20
+. "$top_srcdir/tests/screen/locks_sessions.sh"
 
 # lines FILE LINE...: write a file, one argument a line.
 lines() {
@@ -233,11 +226,9 @@ lines "$m/0001_users.up.sql" 'create table users (id int primary key, email text
 # ================================================================ lock timeout
 # The holder reads its statements from a fifo we hold open: it stays idle
 # in transaction, holding its lock, until told to commit.
-mkfifo "$tmp/fifo"
-PGAPPNAME=holder psql -Xq <"$tmp/fifo" >"$tmp/holder.out" 2>&1 &
-hpid=$!
-exec 3>"$tmp/fifo"
-printf 'begin;\nlock table tags in access share mode;\n' >&3
+fifo_session holder 'begin;
+lock table tags in access share mode;'
+hpid=$session_pid
 wait_for "select exists (select 1 from pg_stat_activity where application_name = 'holder'
           and state = 'idle in transaction')" || tap_bail "the holder never took its lock"
 holder=$(q "select pid from pg_stat_activity where application_name = 'holder'")

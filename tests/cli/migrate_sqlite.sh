@@ -202,10 +202,10 @@ tap_like "$err" "--table 'a.b.c' is not [schema.]name" "saying so"
 nt=$tmp/nt
 mkdir "$nt"
 lines "$nt/0001_n.up.sql" '-- stepwise:no-transaction' 'create table n1 (id int);' \
-    'insert into fixme values (1);' 'create table n2 (id int);'
+    'insert into created_later values (1);' 'create table n2 (id int);'
 stepwise_run up --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 1 "a failing no-transaction migration exits 1"
-tap_like "$err" "$nt/0001_n.up.sql:3:1: SQLite error: no such table: fixme" "naming file:line:col"
+tap_like "$err" "$nt/0001_n.up.sql:3:1: SQLite error: no such table: created_later" "naming file:line:col"
 tap_like "$err" "version 0001 is dirty after 1 of 3 statements" "saying how far it got"
 tap_is "$(q "select dirty || ':' || steps_done from nt_history")" "1:1" "the row is dirty, steps_done 1"
 tap_is "$(exists n1):$(exists n2)" "1:0" "the first statement stays, the third never ran"
@@ -218,11 +218,11 @@ tap_like "$out" "(stopped after statement 1; 'stepwise resume' or 'stepwise forc
 stepwise_run up --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 2 "up is refused by preflight: exit 2"
 tap_like "$err" "preflight FAIL: dirty: 0001 stopped after statement 1 (" "naming the dirty version"
-tap_like "$err" "no such table: fixme" "and why it stopped"
-q 'create table fixme (id int)' >/dev/null
+tap_like "$err" "no such table: created_later" "and why it stopped"
+q 'create table created_later (id int)' >/dev/null
 stepwise_run resume --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 0 "resume --yes after the fix exits 0"
-tap_is "$(q "select dirty || ':' || steps_done from nt_history"):$(exists n2):$(q 'select count(*) from fixme')" \
+tap_is "$(q "select dirty || ':' || steps_done from nt_history"):$(exists n2):$(q 'select count(*) from created_later')" \
     "0:3:1:1" "the row is clean, the rest ran once"
 stepwise_run status --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 0 "status exits 0 again"

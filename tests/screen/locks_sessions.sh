@@ -1,13 +1,14 @@
-# Sourced by the lock monitor's shell tests (tests/cli/locks_pg.sh,
-# tests/screen/locks_confirm_pg.sh), never run. Needs psql reaching the
+# Sourced by the shell tests that hold sessions on the throwaway server
+# (tests/cli/locks_pg.sh, tests/screen/locks_confirm_pg.sh,
+# tests/cli/migrate_pg.sh), never run. Needs psql reaching the
 # throwaway server (tests/harness/with-pg sets PGHOST and the rest) and
 # $tmp, a folder of the test's own.
 
-# wait_for SQL: poll until the query returns 't' (10 s at most); returns 1
-# when it never does.
+# wait_for SQL: poll until the query returns 't' ($WAIT_FOR_SECONDS, else
+# 10 s at most); returns 1 when it never does.
 wait_for() {
     _i=0
-    while [ "$_i" -lt 100 ]; do
+    while [ "$_i" -lt $((${WAIT_FOR_SECONDS:-10} * 10)) ]; do
         [ "$(psql -XAtqc "$1" 2>/dev/null)" = t ] && return 0
         sleep 0.1
         _i=$((_i + 1))
