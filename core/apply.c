@@ -577,6 +577,14 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
              run->m->version, err->message);
         return SW_OK;
     }
+    /* Which way this dirty row is going, for resume and for the record. */
+    char *detail = xasprintf("no transaction: %s %zu statements, from statement %zu",
+                             run->down ? "rolling back" : "applying", run->parsed.count,
+                             resume_from + 1);
+    sw_error e = {0};
+    runner_audit(r, run->down ? "rollback" : "apply", run->m->version,
+                 resume_from ? "resumed" : "started", detail, &e);
+    free(detail);
     if (r->next >= run->parsed.count)
         return SW_OK;
     return send_statement(r, err);

@@ -184,7 +184,9 @@ static sw_status read_foreign(db *d, history_data *out, sw_error *err)
 }
 
 /* For each dirty row, why: the detail of its last event that did not end
- * ok (a no-transaction migration's failure names its statement). */
+ * ok (a no-transaction migration's failure names its statement), and
+ * which way it was going: the last apply or rollback event (a
+ * no-transaction run records one as it starts). */
 static sw_status read_failures(db *d, const history_table *t, history_data *h, sw_error *err)
 {
     char *sql = NULL;
@@ -193,8 +195,10 @@ static sw_status read_failures(db *d, const history_table *t, history_data *h, s
         if (!row->dirty)
             continue;
         if (!sql)
-            sql = xasprintf("SELECT detail FROM %s WHERE version = %s AND outcome <> 'ok' "
-                            "ORDER BY id DESC LIMIT 1",
+            sql = xasprintf("SELECT (SELECT detail FROM %1$s WHERE version = %2$s AND outcome "
+                            "NOT IN ('ok', 'started', 'resumed') ORDER BY id DESC LIMIT 1), "
+                            "(SELECT action FROM %1$s WHERE version = %2$s AND action IN "
+                            "('apply', 'rollback') ORDER BY id DESC LIMIT 1)",
                             t->events_sql, db_get_kind(d) == DB_POSTGRES ? "$1" : "?1");
         const char *params[] = {row->version};
         db_result *r = NULL;
@@ -205,6 +209,8 @@ static sw_status read_failures(db *d, const history_table *t, history_data *h, s
         }
         if (r->nrows > 0 && db_result_value(r, 0, 0))
             row->failure = xstrdup(db_result_value(r, 0, 0));
+        const char *action = r->nrows > 0 ? db_result_value(r, 0, 1) : NULL;
+        row->dirty_down = action && strcmp(action, "rollback") == 0;
         db_result_free(r);
     }
     free(sql);

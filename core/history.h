@@ -37,6 +37,9 @@ typedef struct history_row {
     char *failure;          /* dirty rows: the detail of the version's last
                                event that did not end ok (which statement
                                failed and why), else NULL */
+    bool dirty_down;        /* dirty rows: left by a rollback (a no-transaction
+                               down script that stopped part way), so that
+                               resume goes on rolling back */
 } history_row;
 
 /* A table another tool left, found when there is no stepwise history. */

@@ -169,6 +169,8 @@ static void status_json(const context *c)
             json_int(&w, e->h->steps_done);
             json_key(&w, "failure");
             json_string(&w, e->h->failure);
+            json_key(&w, "dirty_direction");
+            json_string(&w, e->h->dirty_down ? "down" : "up");
         }
         json_key(&w, "file");
         json_string(&w, e->m ? e->m->up.path : NULL);
@@ -229,8 +231,9 @@ static void status_text(const context *c)
                !e->m ? "-" : e->m->up.directives.no_transaction ? "no" : "yes");
         free(name);
         if (e->state == STATE_DIRTY) {
-            printf("  (stopped after statement %d; 'stepwise resume' or 'stepwise force %s')",
-                   e->h->steps_done, e->version);
+            printf("  (%s stopped after statement %d; 'stepwise resume' or 'stepwise force "
+                   "%s')",
+                   e->h->dirty_down ? "rollback" : "apply", e->h->steps_done, e->version);
             if (e->h->failure) {
                 fputs("\n    failed: ", stdout);
                 print_escaped(e->h->failure);
@@ -801,9 +804,11 @@ static int changing(const cli_options *opts, int argc, char **argv)
             } else {
                 p.steps = xcalloc(1, sizeof *p.steps);
                 p.steps[0].e = dirty;
+                p.steps[0].down = dirty->h->dirty_down;
                 p.count = 1;
                 resume_from = (size_t)dirty->h->steps_done;
-                printf("resuming %s after statement %zu\n", dirty->version, resume_from);
+                printf("resuming the %s of %s after statement %zu\n",
+                       dirty->h->dirty_down ? "rollback" : "apply", dirty->version, resume_from);
             }
         } else if (rc == SW_OK && redo) {
             char down_word[] = "down";

@@ -385,7 +385,7 @@ tap_is "$(last_event nt_events)" "apply|0002|failed" "an apply/failed event"
 stepwise_run status --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 4 "status exits 4 with a dirty version"
 tap_like "$out" "0002     idx   dirty" "showing it dirty"
-tap_like "$out" "(stopped after statement 1; 'stepwise resume' or 'stepwise force 0002')" \
+tap_like "$out" "(apply stopped after statement 1; 'stepwise resume' or 'stepwise force 0002')" \
     "and which statement it stopped after"
 tap_like "$out" "1 applied, 0 pending, 1 dirty" "summed up"
 tap_like "$out" "    failed: " "status says why it failed"
@@ -401,7 +401,7 @@ q "delete from nt where ctid = (select max(ctid) from nt)" >/dev/null
 q "drop index concurrently public.nt_id" >/dev/null
 stepwise_run resume --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 0 "resume --yes after the fix exits 0"
-tap_like "$out" "resuming 0002 after statement 1" "resuming after the statement done"
+tap_like "$out" "resuming the apply of 0002 after statement 1" "resuming after the statement done"
 tap_is "$(q "select dirty || ':' || steps_done || ':' || (duration_ms is not null) from nt_history where version = '0002'")" \
     "false:3:true" "the row is clean, all three statements done"
 tap_is "$(exists nt3):$(q "select indisvalid from pg_index where indexrelid = 'nt_id'::regclass")" t:t \

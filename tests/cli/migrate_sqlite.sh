@@ -210,10 +210,12 @@ tap_like "$err" "version 0001 is dirty after 1 of 3 statements" "saying how far 
 tap_is "$(q "select dirty || ':' || steps_done from nt_history")" "1:1" "the row is dirty, steps_done 1"
 tap_is "$(exists n1):$(exists n2)" "1:0" "the first statement stays, the third never ran"
 tap_is "$(last_event nt_events)" "apply|0001|failed" "an apply/failed event"
+tap_is "$(q "select action || '|' || outcome from nt_events order by id limit 1")" "apply|started" \
+    "after an apply/started event recorded before the first statement"
 stepwise_run status --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 4 "status exits 4 with a dirty row"
 tap_like "$out" "0001     n     dirty" "showing it dirty"
-tap_like "$out" "(stopped after statement 1; 'stepwise resume' or 'stepwise force 0001')" \
+tap_like "$out" "(apply stopped after statement 1; 'stepwise resume' or 'stepwise force 0001')" \
     "and after which statement it stopped"
 stepwise_run up --yes --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 2 "up is refused by preflight: exit 2"
@@ -226,5 +228,30 @@ tap_is "$(q "select dirty || ':' || steps_done from nt_history"):$(exists n2):$(
     "0:3:1:1" "the row is clean, the rest ran once"
 stepwise_run status --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 0 "status exits 0 again"
+
+# A no-transaction rollback that fails part way is resumed as a rollback.
+lines "$nt/0001_n.down.sql" '-- stepwise:no-transaction' 'drop table n2;' \
+    'insert into gone_later values (1);' 'drop table n1;'
+q 'create table gone_later (id int)' >/dev/null
+q 'drop table gone_later' >/dev/null
+stepwise_run down --yes --dir "$nt" --db "$db" --table nt_history
+tap_is "$rc" 1 "a failing no-transaction rollback exits 1"
+tap_like "$err" "$nt/0001_n.down.sql:3:1: SQLite error: no such table: gone_later" \
+    "naming the down file's line"
+tap_is "$(q "select dirty || ':' || steps_done from nt_history"):$(exists n2):$(exists n1)" \
+    "1:1:0:1" "the row is dirty after 1 statement; n2 is gone, n1 is still there"
+stepwise_run status --dir "$nt" --db "$db" --table nt_history
+tap_is "$rc" 4 "status exits 4"
+tap_like "$out" "(rollback stopped after statement 1; 'stepwise resume' or 'stepwise force 0001')" \
+    "saying it was a rollback that stopped"
+stepwise_run status --json --dir "$nt" --db "$db" --table nt_history
+tap_like "$out" '"dirty_direction": "down"' "--json says the direction"
+q 'create table gone_later (id int)' >/dev/null
+stepwise_run resume --yes --dir "$nt" --db "$db" --table nt_history
+tap_is "$rc" 0 "resume --yes goes on rolling back"
+tap_like "$out" "resuming the rollback of 0001 after statement 1" "saying so"
+tap_is "$(q 'select count(*) from nt_history'):$(exists n1):$(q 'select count(*) from gone_later')" \
+    "0:0:1" "the row is gone, n1 dropped, the failed statement ran once"
+tap_is "$(last_event nt_events)" "rollback|0001|ok" "a rollback/ok event ends it"
 
 tap_done
