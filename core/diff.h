@@ -22,6 +22,8 @@ typedef struct diff_line {
     size_t length;      /* without the newline */
     size_t old_line;    /* 1-based line in the old text; 0 for DIFF_ADDED */
     size_t new_line;    /* 1-based line in the new text; 0 for DIFF_REMOVED */
+    bool no_newline;    /* the last line of its text, without a final "\n"
+                           ("a" and "a\n" are different lines) */
 } diff_line;
 
 typedef struct text_diff {
@@ -67,10 +69,13 @@ sw_status schema_diff_compute(const schema_snapshot *before, const schema_snapsh
 void schema_diff_free(schema_diff *d);
 /* For people: "+ table public.orders" / "- index public.x" / "~ table public.y"
  * with the block (added/removed, each line prefixed) or the unified diff
- * (changed); "no schema changes\n" when empty. Newly allocated. */
+ * (changed); "no schema changes\n" when empty. Newly allocated. Text from
+ * the catalog is copied as it is, control characters included: a front end
+ * escapes it (text_escape_control) before it reaches a terminal. */
 char *schema_diff_text(const schema_diff *d);
 /* {"added":N,"removed":N,"changed":N,"changes":[{"change":"added"|"removed"|"changed",
- *   "kind":..,"name":..,"lines":[...] | "diff":"<unified>"}]} */
+ *   "kind":..,"name":..,"lines":[...] | "diff":"<unified>"}]}; "lines" holds
+ * the detail lines unindented once, as schema_snapshot_json does. */
 char *schema_diff_json(const schema_diff *d);
 
 #endif
