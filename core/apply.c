@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include "core/apply.h"
+#include "core/backup.h"
+#include "core/diff.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -301,6 +303,12 @@ struct runner {
     char *blockers;        /* last seen */
     bool waiting;
     run_result result;
+
+    /* After runner_backup: the schema before the migration in progress. */
+    bool snapshots;
+    bool before_current;   /* `before` is the schema as it is now */
+    bool before_valid;     /* `before` is the schema before the migration in progress */
+    schema_snapshot before;
 };
 
 static double now_seconds(void)
@@ -441,6 +449,7 @@ void runner_close(runner *r)
     free(r->audit_path);
     free(r->blockers);
     run_result_free(&r->result);
+    schema_snapshot_free(&r->before);
     free(r);
 }
 
@@ -449,6 +458,68 @@ void runner_close(runner *r)
 static db *event_db(runner *r)
 {
     return r->lockconn ? r->lockconn : r->work;
+}
+
+sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err)
+{
+    *path = NULL;
+    schema_snapshot_free(&r->before);
+    sw_status st = schema_snapshot_take(r->work, &r->table, &r->before, err);
+    if (st != SW_OK)
+        return st;
+    db_server_info info;
+    const char *name = r->target->path ? r->target->path : "database";
+    bool have_info = db_server_info_get(r->work, &info, err) == SW_OK;
+    if (have_info && info.database)
+        name = info.database;
+    st = snapshot_save(&r->before, dir, name, time(NULL), path, err);
+    if (have_info)
+        db_server_info_free(&info);
+    if (st != SW_OK)
+        return st;
+    r->snapshots = true;
+    r->before_current = true;
+    char *detail = xasprintf("schema before the run saved to %s (%zu objects)", *path,
+                             r->before.count);
+    sw_error e = {0};
+    runner_audit(r, "snapshot", NULL, "ok", detail, &e);
+    free(detail);
+    return SW_OK;
+}
+
+/* Before a migration: the schema as it is, for the check after a
+ * failure. The run's backup serves its first migration; a no-transaction
+ * migration, which can leave half its work behind, gets a fresh one. A
+ * transactional migration after others committed is not snapshotted: a
+ * snapshot costs more than the light migration itself (bench/apply), and
+ * the server's rollback is what keeps it whole; its failure says the
+ * schema was not compared. */
+static void snapshot_before(runner *r, const migration_run *run)
+{
+    if (r->snapshots && !r->before_current && !run->transactional) {
+        sw_error e = {0};
+        schema_snapshot_free(&r->before);
+        r->before_current = schema_snapshot_take(r->work, &r->table, &r->before, &e) == SW_OK;
+    }
+    r->before_valid = r->before_current;
+    r->before_current = false; /* whatever runs next may change it */
+}
+
+/* After a failure: does anything of the migration remain? */
+static void check_remains(runner *r)
+{
+    if (!r->before_valid)
+        return;
+    schema_snapshot now = {0};
+    schema_diff d = {0};
+    sw_error e = {0};
+    if (schema_snapshot_take(event_db(r), &r->table, &now, &e) == SW_OK &&
+        schema_diff_compute(&r->before, &now, &d, &e) == SW_OK) {
+        r->result.schema_checked = true;
+        r->result.remains = d.count ? schema_diff_text(&d) : NULL;
+        schema_diff_free(&d);
+    }
+    schema_snapshot_free(&now);
 }
 
 /* One line in the local audit file, through the run's open log. */
@@ -507,6 +578,7 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
     run_result_free(&r->result);
     free(r->blockers);
     r->blockers = NULL;
+    snapshot_before(r, run);
     r->run = run;
     r->active = true;
     r->finished = false;
@@ -628,6 +700,26 @@ static void look_at_locks(runner *r)
     monitor_snapshot_free(&snap);
 }
 
+char *migration_run_locate(const migration_run *run, size_t statement, int position,
+                           const char *message)
+{
+    if (statement >= run->parsed.count)
+        return xasprintf("%s: %s", run->script->path, message);
+    const sql_statement *st = &run->parsed.statements[statement];
+    int line = file_line(run->script, st->line), col = st->column;
+    if (position > 0) {
+        /* A character position in the statement's text: walk to it. */
+        const char *p = st->text;
+        for (int chars = 1; *p && chars < position; chars++) {
+            size_t n = utf8_valid_length((const unsigned char *)p);
+            p += n ? n : 1; /* an invalid byte counts as one character */
+        }
+        sql_position(run->parsed.text, st->offset + (size_t)(p - st->text), &line, &col);
+        line = file_line(run->script, line);
+    }
+    return xasprintf("%s:%d:%d: %s", run->script->path, line, col, message);
+}
+
 /* Where in its file the failed statement is, for the message. */
 static char *locate(runner *r, const db_outcome *o, const char *message)
 {
@@ -655,7 +747,9 @@ static char *locate(runner *r, const db_outcome *o, const char *message)
             }
         }
     } else if (r->next < run->parsed.count) {
-        st = &run->parsed.statements[r->next];
+        return migration_run_locate(run, r->next,
+                                    db_get_kind(r->work) == DB_POSTGRES ? o->position : 0,
+                                    message);
     }
     if (!line && st) {
         line = file_line(run->script, st->line);
@@ -711,6 +805,7 @@ static void finish_failure(runner *r, const db_outcome *o, const char *message)
         invalid_index_hint(r);
     if (lock && r->blockers)
         r->result.blockers = xstrdup(r->blockers);
+    check_remains(r);
 }
 
 /* No-transaction: after each statement, the history says how far. */
@@ -864,6 +959,14 @@ void runner_result(runner *r, run_result *out)
     if (!run->transactional)
         strbuf_appendf(&detail, "%ssteps_done %zu of %zu", detail.len ? "; " : "",
                        out->steps_done, run->parsed.count);
+    if (out->schema_checked && !out->remains)
+        strbuf_appendf(&detail, "%sschema as before the migration", detail.len ? "; " : "");
+    else if (out->schema_checked) {
+        char *what = text_one_line(out->remains);
+        strbuf_appendf(&detail, "%sschema changed by the migration: %s", detail.len ? "; " : "",
+                       what);
+        free(what);
+    }
     sw_error e = {0};
     if (out->outcome == RUN_OK && run->transactional) {
         /* The events row went in with the migration's own transaction;
@@ -889,6 +992,7 @@ void run_result_free(run_result *res)
     free(res->message);
     free(res->blockers);
     free(res->hint);
+    free(res->remains);
     memset(res, 0, sizeof *res);
 }
 

@@ -52,6 +52,12 @@ sw_status migration_run_prepare(db *d, const history_table *t, const run_setting
                                 sw_error *err);
 void migration_run_free(migration_run *r);
 
+/* "file:line:col: message" for statement `statement` of the script, at the
+ * 1-based character `position` of the statement's own text as the server
+ * reported it (0: the statement's start). Newly allocated. */
+char *migration_run_locate(const migration_run *run, size_t statement, int position,
+                           const char *message);
+
 typedef struct runner runner;
 
 /* Open the work connection to `t` (kept by pointer: it must outlive the
@@ -91,6 +97,10 @@ typedef struct run_result {
     long long rows;         /* rows affected by the last statement */
     size_t steps_done;      /* no-transaction: statements done */
     char *hint;             /* e.g. the DROP INDEX CONCURRENTLY for an invalid index */
+    bool schema_checked;    /* after a failure: the schema was compared with the
+                               snapshot taken before the migration */
+    char *remains;          /* ... and what differs (schema_diff_text), NULL when
+                               nothing remains */
 } run_result;
 
 /* Start one migration (prepared); the work runs on the server. */
@@ -113,6 +123,12 @@ void run_progress_free(run_progress *p);
  * file); failures to record are returned for the caller to show. */
 sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
                        const char *detail, sw_error *err);
+
+/* Save the schema as it is now (snapshot_save into `dir`), record an
+ * audit event (action snapshot) naming the file, and from now on take a
+ * snapshot before each migration, so that after a failure the runner can
+ * say whether anything of it remains (run_result.remains). */
+sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err);
 
 /* force V: mark applied and clean (a row from the file's checksum), or
  * with `unapplied`, remove the row. Audited. */

@@ -96,31 +96,13 @@ char *audit_format(long long epoch_ms, const audit_actor *actor, const audit_eve
 /* mkdir -p of the folders above path, each new one 0700. */
 static sw_status make_parents(const char *path, sw_error *err)
 {
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) {
-        free(dir);
-        return SW_OK;
-    }
-    *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                int e = errno;
-                sw_error_set(err, SW_FAILED, "cannot write the audit file %s: creating %s: %s",
-                             path, dir, strerror(e));
-                free(dir);
-                return SW_FAILED;
-            }
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
+    char *dir = NULL;
+    int e = mkdir_parents(path, &dir);
+    if (e)
+        sw_error_set(err, SW_FAILED, "cannot write the audit file %s: creating %s: %s", path, dir,
+                     strerror(e));
     free(dir);
-    return SW_OK;
+    return e ? SW_FAILED : SW_OK;
 }
 
 struct audit_log {

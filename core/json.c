@@ -79,6 +79,12 @@ void json_string(json_writer *w, const char *s)
         strbuf_append(w->out, "null");
 }
 
+void json_raw(json_writer *w, const char *encoded)
+{
+    before_item(w);
+    strbuf_append(w->out, encoded);
+}
+
 void json_int(json_writer *w, long long v)
 {
     before_item(w);

@@ -27,6 +27,8 @@ void json_string(json_writer *w, const char *s); /* NULL writes null */
 void json_int(json_writer *w, long long v);
 void json_bool(json_writer *w, bool v);
 void json_null(json_writer *w);
+/* A value already encoded as JSON (another writer's output), as it is. */
+void json_raw(json_writer *w, const char *encoded);
 
 /* Append s as a quoted JSON string; invalid UTF-8 bytes become U+FFFD. */
 void json_append_quoted(strbuf *out, const char *s);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "core/util.h"
 
@@ -406,4 +407,32 @@ char *duration_setting(const char *text)
     if (strcmp(unit, "m") == 0)
         return xasprintf("%.*smin", (int)digits, text);
     return xstrdup(text);
+}
+
+int mkdir_parents(const char *path, char **failed)
+{
+    *failed = NULL;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) {
+        free(dir);
+        return 0;
+    }
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            *failed = dir;
+            return e;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(dir);
+    return 0;
 }

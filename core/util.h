@@ -95,4 +95,9 @@ char *duration_setting(const char *text);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 
+/* mkdir -p of the folders above `path` (not path itself), each new one
+ * 0700. 0, or the errno with the folder that could not be made in
+ * *failed (newly allocated). */
+int mkdir_parents(const char *path, char **failed);
+
 #endif

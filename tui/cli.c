@@ -33,7 +33,8 @@ static const command commands[] = {
     {"resume", "", "finish a dirty no-transaction migration", cmd_up},
     {"preflight", "", "the checks made before up, down and goto", cmd_preflight},
     {"lint", "[FILE...]", "lock-safety findings, predicted locks", cmd_lint},
-    {"diff", "[VERSION]", "schema diff of a dry run", NULL},
+    {"diff", "VERSION", "dry run: schema diff, locks taken (--down)", cmd_diff},
+    {"schema", "", "the schema as canonical text (--json)", cmd_schema},
     {"locks", "", "lock waits and the blocking tree", cmd_locks},
     {"history", "", "the audit trail, newest first (-n N)", cmd_history},
     {"force", "VERSION", "record VERSION applied and clean (--unapplied: remove)", cmd_force},
@@ -91,7 +92,8 @@ static void print_help(void)
            "  -n N              up, down: at most N migrations; history: N events\n"
            "      --to V        up: up to V; down: roll back everything above V\n"
            "      --lock-timeout D       per migration (default 3s; a file's\n"
-           "                             -- stepwise:lock-timeout wins)\n"
+           "                             -- stepwise:lock-timeout wins);\n"
+           "                             per statement of a dry run (default 1s)\n"
            "      --statement-timeout D  per migration (default none)\n"
            "      --lock-retries N       retry a migration that hit lock_timeout\n"
            "                             N times, pausing 2 s, 4 s, 8 s...\n"
@@ -103,6 +105,10 @@ static void print_help(void)
            "      --unapplied   force: remove the history row instead\n"
            "      --confirm-version V    force: the version, without a terminal\n"
            "      --from TOOL   adopt: golang-migrate or dbmate\n"
+           "      --down        diff: dry-run the rollback of VERSION\n"
+           "      --dry-run     plan: run the plan in a transaction that is rolled\n"
+           "                    back; show the schema diff and the locks taken\n"
+           "      --shadow DB   diff, plan --dry-run: on DB (a staging copy) instead\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
@@ -210,6 +216,9 @@ enum {
     OPT_ALLOW_OUT_OF_ORDER,
     OPT_UNAPPLIED,
     OPT_FROM,
+    OPT_DOWN,
+    OPT_DRY_RUN,
+    OPT_SHADOW,
 };
 
 int cli_main(int argc, char **argv)
@@ -238,6 +247,9 @@ int cli_main(int argc, char **argv)
         {"allow-out-of-order", no_argument, NULL, OPT_ALLOW_OUT_OF_ORDER},
         {"unapplied", no_argument, NULL, OPT_UNAPPLIED},
         {"from", required_argument, NULL, OPT_FROM},
+        {"down", no_argument, NULL, OPT_DOWN},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"shadow", required_argument, NULL, OPT_SHADOW},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -283,6 +295,15 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_FROM:
             opts.from = optarg;
+            break;
+        case OPT_DOWN:
+            opts.down = true;
+            break;
+        case OPT_DRY_RUN:
+            opts.dry_run = true;
+            break;
+        case OPT_SHADOW:
+            opts.shadow = optarg;
             break;
         case 'd':
             opts.db = optarg;

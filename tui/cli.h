@@ -34,6 +34,9 @@ typedef struct cli_options {
     bool allow_out_of_order;
     bool unapplied;                /* force --unapplied */
     const char *from;              /* adopt --from golang-migrate|dbmate */
+    bool down;                     /* diff --down: the rollback */
+    bool dry_run;                  /* plan --dry-run */
+    const char *shadow;            /* diff/plan --dry-run --shadow DB */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */
@@ -57,6 +60,8 @@ int cmd_force(const cli_options *opts, int argc, char **argv);
 int cmd_history(const cli_options *opts, int argc, char **argv);
 int cmd_preflight(const cli_options *opts, int argc, char **argv);
 int cmd_adopt(const cli_options *opts, int argc, char **argv);
+int cmd_diff(const cli_options *opts, int argc, char **argv); /* also plan --dry-run */
 int cmd_new(const cli_options *opts, int argc, char **argv);
+int cmd_schema(const cli_options *opts, int argc, char **argv);
 
 #endif

@@ -14,105 +14,14 @@
 #include <unistd.h>
 
 #include "core/apply.h"
+#include "core/backup.h"
 #include "core/json.h"
 #include "core/plan.h"
 #include "core/preflight.h"
 #include "core/source.h"
 #include "core/util.h"
 #include "tui/cli.h"
-
-/* What every migration command reads first. */
-typedef struct context {
-    char *dir;
-    migration_source src;
-    db_target target;
-    bool have_target;
-    db *d;                 /* reading connection (status, plan, history) */
-    runner *run;           /* changing commands: work + lock connections */
-    history_table table;   /* for reading commands */
-    bool have_table;
-    history_data hist;
-    migration_status status;
-} context;
-
-static void context_free(context *c)
-{
-    status_free(&c->status);
-    history_free(&c->hist);
-    if (c->have_table)
-        history_table_free(&c->table);
-    runner_close(c->run);
-    db_close(c->d);
-    if (c->have_target)
-        db_target_free(&c->target);
-    source_free(&c->src);
-    free(c->dir);
-    memset(c, 0, sizeof *c);
-}
-
-/* Read the folder; problems go to stderr, errors stop with exit 2. */
-static int load_source(const cli_options *opts, context *c)
-{
-    sw_error err = {0};
-    if (source_find_dir(opts->dir, NULL, &c->dir, &err) != SW_OK ||
-        source_read(c->dir, &c->src, &err) != SW_OK)
-        return usage_error("Give the folder with --dir DIR.", "%s", err.message);
-    for (size_t i = 0; i < c->src.nproblems; i++) {
-        char *line = source_problem_text(&c->src, &c->src.problems[i]);
-        fprintf(stderr, "%s\n", line);
-        free(line);
-    }
-    if (c->src.errors) {
-        fprintf(stderr, "stepwise: %zu problem%s in %s; nothing was run. Fix %s first.\n",
-                c->src.errors, c->src.errors == 1 ? "" : "s", c->dir,
-                c->src.errors == 1 ? "it" : "them");
-        return SW_USAGE;
-    }
-    return SW_OK;
-}
-
-static int fail_with(const sw_error *err)
-{
-    return err->status == SW_USAGE ? usage_error(NULL, "%s", err->message) : report_error(err);
-}
-
-/* Folder, target, history and states, on a reading connection. */
-static int load_read(const cli_options *opts, context *c)
-{
-    int rc = load_source(opts, c);
-    if (rc != SW_OK)
-        return rc;
-    sw_error err = {0};
-    if (open_target(opts, DB_OPEN_EXISTING, &c->target, &c->d, &err) != SW_OK) {
-        c->have_target = err.status != SW_USAGE;
-        return fail_with(&err);
-    }
-    c->have_target = true;
-    if (history_table_init(c->d, opts->table, &c->table, &err) != SW_OK)
-        return fail_with(&err);
-    c->have_table = true;
-    if (history_read(c->d, &c->table, &c->hist, &err) != SW_OK)
-        return report_error(&err);
-    status_build(&c->src, &c->hist, &c->status);
-    return SW_OK;
-}
-
-static void print_escaped(const char *s)
-{
-    char *e = text_escaped(s ? s : "");
-    fputs(e, stdout);
-    free(e);
-}
-
-/* A script or generated SQL: lines kept, every other control character
- * escaped. */
-static void print_sql(const char *s)
-{
-    strbuf sb = {0};
-    text_escape_control(&sb, s ? s : "", true);
-    fputs(strbuf_str(&sb), stdout);
-    strbuf_free(&sb);
-}
+#include "tui/migrate.h"
 
 static const char *foreign_name(history_foreign f)
 {
@@ -274,95 +183,13 @@ int cmd_status(const cli_options *opts, int argc, char **argv)
 
 /* ------------------------------------------------------------ plans */
 
-static bool parse_count(const char *text, long *out)
-{
-    if (!text)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (!*text || *end || errno || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* The plan a changing command asks for; argv[0] is the command. */
-static int make_plan(const cli_options *opts, const context *c, int argc, char **argv, plan *p)
-{
-    const char *cmd = argv[0];
-    long n = -1;
-    if (opts->count && !parse_count(opts->count, &n))
-        return usage_error(NULL, "-n wants a number of migrations (got '%s')", opts->count);
-    sw_error err = {0};
-    sw_status st;
-    if (strcmp(cmd, "plan") == 0 && argc > 1) {
-        cmd = argv[1];
-        argc--;
-        argv++;
-    }
-    if (strcmp(cmd, "goto") == 0) {
-        if (argc != 2)
-            return usage_error("Usage: stepwise goto VERSION", "goto needs one VERSION");
-        st = plan_goto(&c->status, argv[1], p, &err);
-    } else if (strcmp(cmd, "down") == 0) {
-        if (argc > 1)
-            return usage_error("Usage: stepwise down [-n N | --to VERSION]",
-                               "down takes no arguments (got '%s')", argv[1]);
-        st = plan_down(&c->status, opts->to, n, p, &err);
-    } else if (strcmp(cmd, "up") == 0 || strcmp(cmd, "plan") == 0) {
-        if (argc > 1)
-            return usage_error("Usage: stepwise up [-n N | --to VERSION]",
-                               "up takes no arguments (got '%s')", argv[1]);
-        st = plan_up(&c->status, opts->to, n, p, &err);
-    } else {
-        return usage_error("Usage: stepwise plan [up|down|goto VERSION]",
-                           "plan: '%s' is not up, down or goto", cmd);
-    }
-    return st == SW_OK ? SW_OK : usage_error(NULL, "%s", err.message);
-}
-
-/* The audit file's path lives here, so run_settings can point at it. */
-static char *audit_path_owned;
-
-static run_settings settings_from(const cli_options *opts, sw_error *err, bool *ok)
-{
-    run_settings rs = {0};
-    *ok = true;
-    rs.lock_timeout = opts->lock_timeout;
-    rs.statement_timeout = opts->statement_timeout;
-    if (opts->wait_lock && !duration_parse(opts->wait_lock, &rs.wait_lock)) {
-        sw_error_set(err, SW_USAGE, "--wait-lock wants a duration (500ms, 10s, 1min), got '%s'",
-                     opts->wait_lock);
-        *ok = false;
-    }
-    const char *checks[] = {opts->lock_timeout, opts->statement_timeout};
-    for (size_t i = 0; i < 2 && *ok; i++) {
-        char *s = checks[i] ? duration_setting(checks[i]) : NULL;
-        if (checks[i] && !s) {
-            sw_error_set(err, SW_USAGE, "--%s wants a duration (500ms, 3s, 1min), got '%s'",
-                         i ? "statement-timeout" : "lock-timeout", checks[i]);
-            *ok = false;
-        }
-        free(s);
-    }
-    audit_actor_system(&rs.actor);
-    sw_error e = {0};
-    free(audit_path_owned);
-    audit_path_owned = audit_default_path(getenv("XDG_STATE_HOME"), getenv("HOME"), &e);
-    rs.audit_path = audit_path_owned;
-    return rs;
-}
-
-static void settings_free(run_settings *rs)
-{
-    free(audit_path_owned);
-    audit_path_owned = NULL;
-    rs->audit_path = NULL;
-}
-
 int cmd_plan(const cli_options *opts, int argc, char **argv)
 {
+    if (opts->dry_run)
+        return cmd_diff(opts, argc, argv);
+    if (opts->shadow)
+        return usage_error(NULL, "--shadow goes with --dry-run: 'stepwise plan --dry-run "
+                                 "--shadow DB'");
     context c = {0};
     int rc = load_read(opts, &c);
     plan p = {0};
@@ -456,78 +283,6 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static char prompt_text[512];
-
-static char *prompt_fn(EditLine *el)
-{
-    (void)el;
-    return prompt_text;
-}
-
-/* One answer from the terminal through libedit; NULL on end of input. */
-static char *ask(const char *prompt)
-{
-    EditLine *el = el_init("stepwise", stdin, stdout, stderr);
-    if (!el)
-        return NULL;
-    snprintf(prompt_text, sizeof prompt_text, "%s", prompt);
-    el_set(el, EL_PROMPT, prompt_fn);
-    el_set(el, EL_EDITOR, "emacs");
-    int count = 0;
-    const char *line = el_gets(el, &count);
-    char *answer = NULL;
-    if (line && count > 0) {
-        answer = xstrdup(line);
-        answer[strcspn(answer, "\r\n")] = '\0';
-    }
-    el_end(el);
-    return answer;
-}
-
-/* A local socket folder or a loopback name: not a production guard case. */
-static bool host_is_local(const char *host)
-{
-    return !host || host[0] == '/' || strcmp(host, "localhost") == 0 ||
-           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
-}
-
-/* The production guard: a remote target wants its database name typed. */
-static int confirm_database(const cli_options *opts, context *c, bool tty)
-{
-    if (c->target.kind == DB_SQLITE)
-        return SW_OK;
-    db_server_info info;
-    sw_error err = {0};
-    if (db_server_info_get(runner_db(c->run), &info, &err) != SW_OK)
-        return report_error(&err);
-    if (host_is_local(info.host)) {
-        db_server_info_free(&info);
-        return SW_OK;
-    }
-    int rc = SW_OK;
-    if (opts->confirm_db) {
-        if (strcmp(opts->confirm_db, info.database) != 0)
-            rc = usage_error(NULL, "--confirm-db '%s' does not match the database '%s' on %s",
-                             opts->confirm_db, info.database, info.host);
-    } else if (!tty) {
-        rc = usage_error(NULL,
-                         "%s is not a local server: pass --confirm-db %s to change it without "
-                         "a terminal",
-                         c->target.display, info.database);
-    } else {
-        printf("%s is not a local server (host %s).\n", c->target.display, info.host);
-        char *prompt = xasprintf("Type the database name (%s) to go on: ", info.database);
-        char *answer = ask(prompt);
-        free(prompt);
-        if (!answer || strcmp(answer, info.database) != 0)
-            rc = usage_error(NULL, "the name typed does not match '%s'; nothing was run",
-                             info.database);
-        free(answer);
-    }
-    db_server_info_free(&info);
-    return rc;
 }
 
 static void print_blockers(const char *label, const char *text)
@@ -654,6 +409,50 @@ static int exit_for(run_outcome o)
     }
 }
 
+/* The schema before the run, saved in the state folder (a backup that
+ * does not depend on pg_dump); the path is in the audit trail too. */
+static int save_schema(context *c)
+{
+    sw_error err = {0};
+    char *dir = snapshot_dir(getenv("XDG_STATE_HOME"), getenv("HOME"), &err);
+    char *path = NULL;
+    if (!dir || runner_backup(c->run, dir, &path, &err) != SW_OK) {
+        fprintf(stderr, "stepwise: %s\n  nothing was run: stepwise saves the schema before "
+                        "every run; set XDG_STATE_HOME to a writable folder\n",
+                err.message);
+        free(dir);
+        return SW_FAILED;
+    }
+    printf("schema before the run saved to %s\n", path);
+    free(path);
+    free(dir);
+    return SW_OK;
+}
+
+/* After a failure: whether the schema is as before the migration. */
+static void print_remains(const run_result *res)
+{
+    if (!res->schema_checked) {
+        fprintf(stderr, "  schema not compared: migrations committed since the last snapshot "
+                        "(taken before the run and before each no-transaction migration)\n");
+        return;
+    }
+    if (!res->remains) {
+        fprintf(stderr, "  schema compared with the snapshot taken before it: nothing remains\n");
+        return;
+    }
+    fprintf(stderr, "  schema compared with the snapshot taken before it; what remains:\n");
+    strbuf sb = {0};
+    text_escape_control(&sb, res->remains, true);
+    const char *p = strbuf_str(&sb);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "    %.*s\n", (int)n, p);
+        p += n + (p[n] ? 1 : 0);
+    }
+    strbuf_free(&sb);
+}
+
 /* up, down, goto, redo and resume share this: plan, preflight, confirm
  * and run each migration, retrying on lock timeout when asked. */
 static int run_plan(const cli_options *opts, context *c, plan *p, const run_settings *rs,
@@ -682,7 +481,10 @@ static int run_plan(const cli_options *opts, context *c, plan *p, const run_sett
         }
     }
     if (rc == SW_OK && p->count)
-        rc = confirm_database(opts, c, tty);
+        rc = confirm_target(opts, runner_db(c->run), &c->target, tty,
+                                p->steps[0].down ? "roll back migrations" : "apply migrations");
+    if (rc == SW_OK && p->count)
+        rc = save_schema(c);
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
@@ -720,6 +522,7 @@ static int run_plan(const cli_options *opts, context *c, plan *p, const run_sett
             print_blockers("  blocked by:", res.blockers);
             if (res.hint)
                 fprintf(stderr, "  hint: %s\n", res.hint);
+            print_remains(&res);
             if (runs[i].transactional)
                 fprintf(stderr, "  version %s was rolled back; the database is as before it\n",
                         e->version);

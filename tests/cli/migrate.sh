@@ -32,7 +32,8 @@ golden() {
             -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:.]*Z/TIME/g' \
             -e 's/os=[^ ]* host=[^ '"'"']*/ACTOR/g' \
             -e 's/([0-9]* ms)/(N ms)/g' -e 's/SQLite [0-9][0-9.]*/SQLite VERSION/' \
-            -e 's/  *[0-9][0-9]* ms  / N ms  /' >"$work/got"
+            -e 's/  *[0-9][0-9]* ms  / N ms  /' \
+            -e 's/-[0-9]\{8\}-[0-9]\{6\}\(-[0-9]*\)\{0,1\}\.schema/-STAMP.schema/' >"$work/got"
     if [ -n "${STEPWISE_GOLDEN_UPDATE:-}" ]; then
         cp "$work/got" "$golden_dir/$name.txt"
     fi

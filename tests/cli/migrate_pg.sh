@@ -118,6 +118,10 @@ tap_is "$(exists posts),$(exists tags)" t,f "up --to 0002 stops at 0002"
 tap_is "$(q 'select count(*) from posts')" 2 "with the script's rows"
 stepwise_run up --yes --dir "$m" --db "$db"
 tap_is "$rc" 0 "up exits 0"
+tap_like "$out" "schema before the run saved to $XDG_STATE_HOME/stepwise/snapshots/postgres-" \
+    "up saves the schema first"
+out=${out#*.schema
+}
 tap_is "$out" "applying 0003 tags ... done (${out#*done (}" "up applies only what is pending"
 tap_is "$(versions_of stepwise_history)" \
     0001,0002,0003 "all three recorded"
@@ -189,8 +193,10 @@ tap_is "$(exists f1),$(exists f2),$(exists f3)" f,f,f "the tables of its first s
 tap_is "$(schema_of)" "$schema" "the schema is exactly as before"
 tap_is "$(rows_of stepwise_history)" "$rows" "the history is exactly as before"
 tap_is "$(q "select action || '|' || outcome || '|' || detail from stepwise_events where version = '0004'")" \
-    "apply|failed|$m/0004_fail.up.sql:3:1: ERROR: division by zero (SQLSTATE 22012)" \
-    "an apply/failed event survives the rollback"
+    "apply|failed|$m/0004_fail.up.sql:3:1: ERROR: division by zero (SQLSTATE 22012); schema as before the migration" \
+    "an apply/failed event survives the rollback, saying nothing of it remains"
+tap_like "$err" "schema compared with the snapshot taken before it: nothing remains" \
+    "the error says so too"
 rm "$m/0004_fail.up.sql"
 
 # ============================================== refusals before anything runs

@@ -210,7 +210,7 @@ tap_like "$err" "version 0001 is dirty after 1 of 3 statements" "saying how far 
 tap_is "$(q "select dirty || ':' || steps_done from nt_history")" "1:1" "the row is dirty, steps_done 1"
 tap_is "$(exists n1):$(exists n2)" "1:0" "the first statement stays, the third never ran"
 tap_is "$(last_event nt_events)" "apply|0001|failed" "an apply/failed event"
-tap_is "$(q "select action || '|' || outcome from nt_events order by id limit 1")" "apply|started" \
+tap_is "$(q "select action || '|' || outcome from nt_events where action <> 'snapshot' order by id limit 1")" "apply|started" \
     "after an apply/started event recorded before the first statement"
 stepwise_run status --dir "$nt" --db "$db" --table nt_history
 tap_is "$rc" 4 "status exits 4 with a dirty row"
