@@ -532,18 +532,24 @@ static sw_status audit_line(runner *r, const audit_event *ev, sw_error *err)
     return audit_log_write(r->audit, &r->settings.actor, ev, err);
 }
 
-sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
-                       const char *detail, sw_error *err)
+sw_status runner_audit_local(runner *r, const char *action, const char *version,
+                             const char *outcome, const char *detail, sw_error *err)
 {
-    sw_status st = history_event(event_db(r), &r->table, r->actor, action, version, outcome,
-                                 detail, err);
     audit_event ev = {.action = action,
                       .version = version,
                       .database = r->target->display,
                       .outcome = outcome,
                       .detail = detail};
+    return audit_line(r, &ev, err);
+}
+
+sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
+                       const char *detail, sw_error *err)
+{
+    sw_status st = history_event(event_db(r), &r->table, r->actor, action, version, outcome,
+                                 detail, err);
     sw_error e2 = {0};
-    if (audit_line(r, &ev, &e2) != SW_OK && st == SW_OK) {
+    if (runner_audit_local(r, action, version, outcome, detail, &e2) != SW_OK && st == SW_OK) {
         *err = e2;
         st = e2.status;
     }

@@ -123,6 +123,10 @@ void run_progress_free(run_progress *p);
  * file); failures to record are returned for the caller to show. */
 sw_status runner_audit(runner *r, const char *action, const char *version, const char *outcome,
                        const char *detail, sw_error *err);
+/* The local audit file only: for a database without the events table,
+ * which reading commands (a dry run) do not create. */
+sw_status runner_audit_local(runner *r, const char *action, const char *version,
+                             const char *outcome, const char *detail, sw_error *err);
 
 /* Save the schema as it is now (snapshot_save into `dir`), record an
  * audit event (action snapshot) naming the file, and from now on take a

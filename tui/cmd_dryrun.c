@@ -327,8 +327,12 @@ static void audit_dry_run(context *c, const plan *p, size_t focus, const dry_run
     sw_error err = {0};
     const char *outcome = res->ok ? "ok" : res->cancelled ? "aborted"
                                        : res->lock_timeout ? "lock_timeout" : "failed";
-    if (runner_audit(c->run, "dry_run", p->count ? p->steps[focus].e->version : NULL, outcome,
-                     strbuf_str(&sb), &err) != SW_OK)
+    const char *version = p->count ? p->steps[focus].e->version : NULL;
+    sw_status st = c->hist.events_exist
+                       ? runner_audit(c->run, "dry_run", version, outcome, strbuf_str(&sb), &err)
+                       : runner_audit_local(c->run, "dry_run", version, outcome, strbuf_str(&sb),
+                                            &err);
+    if (st != SW_OK)
         fprintf(stderr, "stepwise: warning: the dry run was not recorded: %s\n", err.message);
     strbuf_free(&sb);
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The migration commands on a SQLite file, against golden texts: status,
-# plan, up, down, history, preflight, force, and every refusal a user can
+# plan, dry runs of the sample migrations (diff, plan --dry-run), up,
+# down, history, preflight, force, and every refusal a user can
 # hit before anything runs (exit code, stdout and stderr). Times, the
 # audit actor and durations are masked. STEPWISE_GOLDEN_UPDATE=1 rewrites
 # the texts in tests/cli/migrate/.
@@ -33,7 +34,9 @@ golden() {
             -e 's/os=[^ ]* host=[^ '"'"']*/ACTOR/g' \
             -e 's/([0-9]* ms)/(N ms)/g' -e 's/SQLite [0-9][0-9.]*/SQLite VERSION/' \
             -e 's/  *[0-9][0-9]* ms  / N ms  /' \
-            -e 's/-[0-9]\{8\}-[0-9]\{6\}\(-[0-9]*\)\{0,1\}\.schema/-STAMP.schema/' >"$work/got"
+            -e 's/-[0-9]\{8\}-[0-9]\{6\}\(-[0-9]*\)\{0,1\}\.schema/-STAMP.schema/' \
+            -e 's/  [0-9][0-9.]* ms, /  N ms, /' \
+            -e 's/rolled back after [0-9]* ms/rolled back after N ms/' >"$work/got"
     if [ -n "${STEPWISE_GOLDEN_UPDATE:-}" ]; then
         cp "$work/got" "$golden_dir/$name.txt"
     fi
@@ -51,9 +54,18 @@ golden status-missing-db 3 status --dir m --db "$db"
 golden status-fresh 0 status --dir m --db "$db"
 golden status-json-fresh 0 status --dir m --db "$db" --json
 golden plan-up 0 plan up --dir m --db "$db"
+# Dry runs of the sample migrations: the statements, the schema diff.
+golden diff-0001 0 diff 0001 --dir m --db "$db"
+golden diff-0002 0 diff 0002 --dir m --db "$db"
+golden diff-0003 0 diff 0003 --dir m --db "$db"
+golden plan-dry-run 0 plan --dry-run --dir m --db "$db"
+golden diff-applied 2 diff 0001 --dir m --db "$db" --down
 golden up-needs-yes 2 up --dir m --db "$db"
 golden up-to 0 up --to 0002 --dir m --db "$db" --yes
 golden status-partial 0 status --dir m --db "$db"
+golden diff-0002-down 0 diff 0002 --down --dir m --db "$db"
+golden diff-0001-down 0 diff 0001 --down --dir m --db "$db"
+golden plan-down-dry-run 0 plan down --dry-run --dir m --db "$db"
 golden plan-down 0 plan down --dir m --db "$db"
 golden up-rest 0 up --dir m --db "$db" --yes
 golden up-nothing 0 up --dir m --db "$db" --yes
