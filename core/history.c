@@ -130,9 +130,28 @@ static int str_version_cmp(const void *a, const void *b)
     return version_compare(*(char *const *)a, *(char *const *)b);
 }
 
-static char *dup_or_empty(const char *s)
+/* A value of the result, taken over rather than copied: the result's
+ * values are each allocated apart (db_result_add_row) and a taken one is
+ * left NULL, which db_result_free skips. Thousands of history rows make
+ * five strings each, so copying and freeing them all showed in `status`. */
+static char *take_or_empty(db_result *r, int row, int col)
 {
-    return xstrdup(s ? s : "");
+    char **cell = &r->values[(size_t)row * (size_t)r->ncols + (size_t)col];
+    char *v = *cell;
+    *cell = NULL;
+    return v ? v : xstrdup("");
+}
+
+/* The rows in version order: usually they already are (the history is
+ * read in the order it was written, which is mostly the order of the
+ * versions), then one pass instead of a sort. */
+static void sort_rows(history_data *h)
+{
+    for (size_t i = 1; i < h->count; i++)
+        if (row_cmp(&h->rows[i - 1], &h->rows[i]) > 0) {
+            qsort(h->rows, h->count, sizeof *h->rows, row_cmp);
+            return;
+        }
 }
 
 /* golang-migrate's or dbmate's schema_migrations, when present. */
@@ -242,11 +261,11 @@ sw_status history_read(db *d, const history_table *t, history_data *out, sw_erro
     out->cap = (size_t)r->nrows + 1;
     for (int i = 0; i < r->nrows; i++) {
         history_row *row = &out->rows[out->count++];
-        row->version = dup_or_empty(db_result_value(r, i, 0));
-        row->name = dup_or_empty(db_result_value(r, i, 1));
-        row->checksum = dup_or_empty(db_result_value(r, i, 2));
-        row->applied_at = dup_or_empty(db_result_value(r, i, 3));
-        row->applied_by = dup_or_empty(db_result_value(r, i, 4));
+        row->version = take_or_empty(r, i, 0);
+        row->name = take_or_empty(r, i, 1);
+        row->checksum = take_or_empty(r, i, 2);
+        row->applied_at = take_or_empty(r, i, 3);
+        row->applied_by = take_or_empty(r, i, 4);
         const char *ms = db_result_value(r, i, 5);
         row->duration_ms = ms ? atoll(ms) : -1;
         const char *dirty = db_result_value(r, i, 6);
@@ -255,7 +274,7 @@ sw_status history_read(db *d, const history_table *t, history_data *out, sw_erro
         row->steps_done = steps ? atoi(steps) : 0;
     }
     db_result_free(r);
-    qsort(out->rows, out->count, sizeof *out->rows, row_cmp);
+    sort_rows(out);
     if (out->events_exist && (st = read_failures(d, t, out, err)) != SW_OK)
         return st;
     /* An empty history (created, nothing recorded yet) can still sit

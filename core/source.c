@@ -1,8 +1,12 @@
-/* Reading a migrations folder (DESIGN.md §3). One pass over the sorted
- * file names reads each file once (open, fstat, read), checks its bytes
- * and records what it is; one sort by version then groups the up and down
- * scripts and finds duplicates in linear time. Every problem is kept and
- * nothing stops early, so that one run shows all that needs fixing. */
+/* Reading a migrations folder (DESIGN.md §3). The names are listed and
+ * parsed once, each version into a sort key, and sorted once by version;
+ * then each file is read once (open, read, close) and its bytes checked,
+ * the files shared out among a few threads (the kernel's work of opening
+ * and reading thousands of small files is most of the time); then, on
+ * the calling thread and in that order, the problems are recorded and the
+ * up and down scripts of each version grouped, duplicates found in linear
+ * time. Every problem is kept and nothing stops early, so that one run
+ * shows all that needs fixing. */
 #include "config.h"
 
 #include "core/source.h"
@@ -12,6 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +97,35 @@ const char *source_layout_name(source_layout layout)
 
 /* ------------------------------------------------------------ checksum */
 
-void source_sha256_hex(const void *data, size_t length, char out[65])
+/* SHA-256 through libcrypto, the digest fetched once for a whole folder
+ * (EVP_Digest with EVP_sha256() looks the implementation up again in the
+ * provider tables at every call), on the calling thread, before any
+ * reading thread starts; each thread hashes with a context of its own. */
+typedef struct hasher {
+    const EVP_MD *md;
+    EVP_MD_CTX *ctx;
+} hasher;
+
+/* `fetched`: from EVP_MD_fetch, NULL when that failed (EVP_sha256() then). */
+static void hasher_init(hasher *h, const EVP_MD *fetched)
+{
+    h->md = fetched ? fetched : EVP_sha256();
+    h->ctx = EVP_MD_CTX_new();
+}
+
+static void hasher_free(hasher *h)
+{
+    EVP_MD_CTX_free(h->ctx);
+    memset(h, 0, sizeof *h);
+}
+
+static void hasher_hex(hasher *h, const void *data, size_t length, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!EVP_Digest(data, length, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+    if (!h->ctx || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+        !EVP_DigestUpdate(h->ctx, data, length) || !EVP_DigestFinal_ex(h->ctx, md, &mdlen) ||
+        mdlen != 32) {
         /* Only a broken libcrypto gets here; an empty checksum never
          * matches a recorded one, so drift shows rather than hides. */
         out[0] = '\0';
@@ -106,6 +137,16 @@ void source_sha256_hex(const void *data, size_t length, char out[65])
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = '\0';
+}
+
+void source_sha256_hex(const void *data, size_t length, char out[65])
+{
+    EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    hasher h;
+    hasher_init(&h, sha256);
+    hasher_hex(&h, data, length, out);
+    hasher_free(&h);
+    EVP_MD_free(sha256);
 }
 
 /* ------------------------------------------------------------ problems */
@@ -205,11 +246,53 @@ static size_t version_span(const char *p)
     }
 }
 
+/* What a file name says: its layout and where its version and title are
+ * in it (offsets from the name's start). */
 typedef struct parsed_name {
     file_kind kind;
-    char *version;
-    char *title;
+    size_t version_at, version_len;
+    size_t title_at, title_len;
 } parsed_name;
+
+/* The version's sort key, appended to `pool`; its length. Made once per
+ * file so that sorting compares bytes instead of parsing versions again
+ * in every comparison: each numeric segment as its digit count (one byte
+ * below 255, else 255 and eight bytes, most significant first) then its
+ * digits without leading zeros (version_segment's reading). memcmp orders
+ * two keys as version_compare orders their versions (a key that is a
+ * prefix of the other is the smaller, as "1" < "1.0"), and equal keys are
+ * equal versions. */
+static size_t version_key(strbuf *pool, const char *version, size_t vlen)
+{
+    size_t before = pool->len;
+    const char *p = version, *end = version + vlen;
+    while (p < end) {
+        const char *digits;
+        size_t n;
+        version_segment(&p, &digits, &n);
+        unsigned char count[9];
+        size_t clen = 0;
+        if (n < 255) {
+            count[clen++] = (unsigned char)n;
+        } else {
+            count[clen++] = 255;
+            for (int shift = 56; shift >= 0; shift -= 8)
+                count[clen++] = (unsigned char)((uint64_t)n >> shift);
+        }
+        strbuf_append_len(pool, (const char *)count, clen);
+        strbuf_append_len(pool, digits, n);
+    }
+    return pool->len - before;
+}
+
+static int key_compare(const unsigned char *x, size_t xlen, const unsigned char *y, size_t ylen)
+{
+    size_t n = xlen < ylen ? xlen : ylen;
+    int c = memcmp(x, y, n);
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    return (xlen > n) - (ylen > n);
+}
 
 /* Which layout a file name belongs to; false when none. */
 static bool parse_name(const char *name, parsed_name *out)
@@ -253,8 +336,10 @@ static bool parse_name(const char *name, parsed_name *out)
      * dbmate file: dbmate titles take no dot. */
     if (out->kind == KIND_DBMATE && memchr(rest, '.', (size_t)(end - rest)))
         return false;
-    out->version = xstrndup(start, vlen);
-    out->title = xstrndup(rest, (size_t)(end - rest));
+    out->version_at = (size_t)(start - name);
+    out->version_len = vlen;
+    out->title_at = (size_t)(rest - name);
+    out->title_len = (size_t)(end - rest);
     return true;
 }
 
@@ -318,10 +403,61 @@ static size_t utf8_first_invalid(const char *text, size_t length)
     return length;
 }
 
-typedef struct file_entry {
-    char *name;
+/* A file whose name matched a layout, before it is read. */
+typedef struct candidate {
+    const unsigned char *key;
+    size_t keylen;
+    const char *name;
+    bool down;
+    unsigned char type;     /* d_type */
     parsed_name parsed;
-    size_t order;           /* position in name order: ties in sorting */
+} candidate;
+
+/* What is sorted: 16 bytes, so that sorting thousands of them stays in
+ * the cache; the first eight bytes of the key decide most comparisons. */
+typedef struct sort_item {
+    uint64_t prefix;
+    const candidate *c;
+} sort_item;
+
+/* The first eight bytes of a key, most significant first, zeros past its
+ * end: prefixes that differ order as the keys do (a zero past the end of
+ * a key that is shorter against a byte of the longer makes it smaller,
+ * as key_compare does; a zero against a zero is no difference). */
+static uint64_t key_prefix(const unsigned char *key, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++)
+        v = v << 8 | (i < len ? key[i] : 0u);
+    return v;
+}
+
+/* What reading a file's bytes gave (read_raw), before any check. */
+typedef enum read_outcome {
+    READ_OK,
+    READ_OPEN_FAILED,  /* errno in read_errno */
+    READ_STAT_FAILED,
+    READ_NOT_REGULAR,
+    READ_FAILED,
+} read_outcome;
+
+typedef struct file_entry {
+    const char *name;       /* in source_read's pool of names */
+    parsed_name parsed;
+    char *version, *title;  /* from the name */
+    const unsigned char *key; /* the version's sort key (version_key) */
+    size_t keylen;
+    bool regular;           /* readdir said it is a regular file: no fstat */
+    read_outcome outcome;
+    int read_errno;
+    char *raw;              /* the bytes read (READ_OK), NUL-terminated, until
+                               they become a script */
+    size_t raw_length;
+    size_t bad_at;          /* the first NUL byte (bad_nul) or byte that is not
+                               UTF-8, else raw_length */
+    bool bad_nul;
+    bool has_checksum;      /* checksum: SHA-256 of the script (an up file's) */
+    char checksum[65];
     bool failed;            /* not read or not text: no content checks */
     migration_script script; /* up or down; dbmate: the up section */
     bool has_down;          /* dbmate: a down section */
@@ -360,80 +496,208 @@ static void open_problem(migration_source *s, int dfd, const char *name, int e)
         add_problem(s, SOURCE_ERROR, name, 0, "cannot read: %s", strerror(e));
 }
 
-/* The bytes of `name` in the folder, or NULL with the problem recorded.
- * A folder of thousands of migrations is read in a few system calls a
- * file: when readdir already said the entry is a regular file, no fstat;
- * a read shorter than asked is the end of a regular file, so a small
- * script takes one read. */
-static char *read_file_at(migration_source *s, int dfd, const char *name, bool regular,
-                          size_t *length)
+/* NUL bytes and invalid UTF-8 (found by read_raw): false (and the
+ * problem) when the file's bytes are not a script at all. */
+static bool text_is_script(migration_source *s, const file_entry *f, const char *text)
 {
-    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        open_problem(s, dfd, name, errno);
-        return NULL;
-    }
-    struct stat st;
-    if (!regular && fstat(fd, &st) != 0) {
-        add_problem(s, SOURCE_ERROR, name, 0, "cannot read: %s", strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!regular && !S_ISREG(st.st_mode)) {
-        add_problem(s, SOURCE_ERROR, name, 0, "not a regular file; replace it with a file or remove it");
-        close(fd);
-        return NULL;
-    }
-    char chunk[65536];
-    strbuf sb = {0};
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            add_problem(s, SOURCE_ERROR, name, 0, "cannot read: %s", strerror(errno));
-            strbuf_free(&sb);
-            close(fd);
-            return NULL;
-        }
-        if (n > 0)
-            strbuf_append_len(&sb, chunk, (size_t)n);
-        if ((size_t)n < sizeof chunk)
-            break;
-    }
-    close(fd);
-    *length = sb.len;
-    return strbuf_detach(&sb);
+    if (f->bad_at == f->raw_length)
+        return true;
+    if (f->bad_nul)
+        add_problem(s, SOURCE_ERROR, f->name, line_of(text, f->bad_at),
+                    "NUL byte: this is not a text file; save the script as UTF-8 text");
+    else
+        add_problem(s, SOURCE_ERROR, f->name, line_of(text, f->bad_at),
+                    "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
+                    (unsigned)(unsigned char)text[f->bad_at]);
+    return false;
 }
 
-/* NUL bytes and invalid UTF-8: false (and the problem) when the text is
- * not a script at all. */
-static bool text_is_script(migration_source *s, const char *name, const char *text, size_t length)
+/* The n bytes at s (no NUL among them) as a string. Not xstrndup: its
+ * strnlen is, in this program, libpg_query's own (the library exports
+ * one, which takes the place of the C library's), a byte at a time, and
+ * a folder makes tens of thousands of these strings. */
+static char *copy_of(const char *s, size_t n)
 {
-    const char *nul = memchr(text, '\0', length);
-    if (nul) {
-        add_problem(s, SOURCE_ERROR, name, line_of(text, (size_t)(nul - text)),
-                    "NUL byte: this is not a text file; save the script as UTF-8 text");
-        return false;
-    }
-    size_t bad = utf8_first_invalid(text, length);
-    if (bad < length) {
-        add_problem(s, SOURCE_ERROR, name, line_of(text, bad),
-                    "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
-                    (unsigned)(unsigned char)text[bad]);
-        return false;
-    }
-    return true;
+    char *c = xmalloc(n + 1);
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* "dir/name", without formatting: one per script of the folder. */
+static char *path_in(const char *dir, const char *name)
+{
+    size_t d = strlen(dir), n = strlen(name);
+    char *path = xmalloc(d + 1 + n + 1);
+    memcpy(path, dir, d);
+    path[d] = '/';
+    memcpy(path + d + 1, name, n + 1);
+    return path;
 }
 
 static void script_set(migration_script *m, const char *dir, const char *name, char *text,
                        size_t length, int line)
 {
-    m->path = xasprintf("%s/%s", dir, name);
+    m->path = path_in(dir, name);
     m->text = text;
     m->length = length;
     m->line = line;
     script_directives_read(text, &m->directives);
+}
+
+/* Where a file's bytes stop being text: the offset of the first NUL
+ * byte (*nul), else of the first byte that is not UTF-8, else `length`. */
+static size_t first_bad_byte(const char *text, size_t length, bool *nul)
+{
+    const char *p = memchr(text, '\0', length);
+    *nul = p != NULL;
+    return p ? (size_t)(p - text) : utf8_first_invalid(text, length);
+}
+
+/* The bytes of one file into f->raw, or the reason they could not be
+ * read into f->outcome. A folder of thousands of migrations is read in
+ * three system calls a file: open, read, close. When readdir already
+ * said the entry is a regular file there is no fstat; a read shorter than
+ * asked is the end of a regular file, so a script under 64 KiB takes one
+ * read into the stack and one copy into a buffer of its exact size. */
+static void read_bytes(int dfd, file_entry *f)
+{
+    int fd = openat(dfd, f->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        f->outcome = READ_OPEN_FAILED;
+        f->read_errno = errno;
+        return;
+    }
+    struct stat st;
+    if (!f->regular && fstat(fd, &st) != 0) {
+        f->outcome = READ_STAT_FAILED;
+        f->read_errno = errno;
+    } else if (!f->regular && !S_ISREG(st.st_mode)) {
+        f->outcome = READ_NOT_REGULAR;
+    } else {
+        char chunk[65536];
+        strbuf sb = {0};
+        for (;;) {
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                f->outcome = READ_FAILED;
+                f->read_errno = errno;
+                strbuf_free(&sb);
+                break;
+            }
+            if ((size_t)n < sizeof chunk && sb.len == 0) {
+                f->raw = xmalloc((size_t)n + 1);
+                memcpy(f->raw, chunk, (size_t)n);
+                f->raw[n] = '\0';
+                f->raw_length = (size_t)n;
+                f->outcome = READ_OK;
+                break;
+            }
+            strbuf_append_len(&sb, chunk, (size_t)n);
+            if ((size_t)n < sizeof chunk) {
+                f->raw_length = sb.len;
+                f->raw = strbuf_detach(&sb);
+                f->outcome = READ_OK;
+                break;
+            }
+        }
+    }
+    close(fd);
+}
+
+/* What can be done for one file apart from the others, in any order and
+ * on any thread: its version and title as strings, its bytes, where they
+ * stop being text, and, unless it is a dbmate file (whose sections come
+ * with problems of their own), its script and an up script's checksum.
+ * No problem is recorded here: check_entry records them afterwards, on
+ * the calling thread, so that the folder's problems and their order do
+ * not depend on how the files were shared out. */
+static void read_raw(const char *dir, int dfd, hasher *h, const candidate *c, file_entry *f)
+{
+    f->name = c->name;
+    f->parsed = c->parsed;
+    f->key = c->key;
+    f->keylen = c->keylen;
+    f->regular = c->type == DT_REG;
+    f->version = copy_of(f->name + f->parsed.version_at, f->parsed.version_len);
+    f->title = copy_of(f->name + f->parsed.title_at, f->parsed.title_len);
+    read_bytes(dfd, f);
+    if (f->outcome != READ_OK)
+        return;
+    f->bad_at = first_bad_byte(f->raw, f->raw_length, &f->bad_nul);
+    if (f->bad_at < f->raw_length || f->parsed.kind == KIND_DBMATE)
+        return;
+    script_set(&f->script, dir, f->name, f->raw, f->raw_length, 1);
+    f->raw = NULL;
+    if (!kind_is_down(f->parsed.kind)) {
+        hasher_hex(h, f->script.text, f->script.length, f->checksum);
+        f->has_checksum = true;
+    }
+}
+
+/* Files per reading thread, at the least: below this a thread costs more
+ * than it saves. */
+#define FILES_PER_THREAD 128
+#define MAX_READ_THREADS 4
+
+typedef struct read_share {
+    const char *dir;
+    int dfd;
+    const EVP_MD *sha256;
+    const sort_item *order;  /* the files' candidates, in order */
+    file_entry *files;       /* made from them, one for one */
+    size_t n, first, step;
+} read_share;
+
+static void *read_share_run(void *arg)
+{
+    const read_share *r = arg;
+    hasher h;
+    hasher_init(&h, r->sha256);
+    for (size_t i = r->first; i < r->n; i += r->step)
+        read_raw(r->dir, r->dfd, &h, r->order[i].c, &r->files[i]);
+    hasher_free(&h);
+    return NULL;
+}
+
+/* read_raw for every file. Most of the time of reading a large folder is
+ * the kernel's (finding the name, opening, copying, closing), which runs
+ * in parallel on several cores: the files are shared out among up to
+ * MAX_READ_THREADS threads (one per online processor), the calling one
+ * included; the helpers take no signals (they stay with the caller's
+ * thread) and are all joined before this returns. When a thread cannot
+ * be started, the calling thread reads its share too. */
+static void read_all(const char *dir, int dfd, const EVP_MD *sha256, const sort_item *order,
+                     file_entry *files, size_t n)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = cpus > 1 ? (size_t)cpus : 1;
+    if (nthreads > MAX_READ_THREADS)
+        nthreads = MAX_READ_THREADS;
+    if (nthreads > n / FILES_PER_THREAD)
+        nthreads = n / FILES_PER_THREAD ? n / FILES_PER_THREAD : 1;
+    read_share shares[MAX_READ_THREADS];
+    pthread_t threads[MAX_READ_THREADS];
+    bool started[MAX_READ_THREADS] = {false};
+    for (size_t t = 0; t < nthreads; t++)
+        shares[t] = (read_share){dir, dfd, sha256, order, files, n, t, nthreads};
+    if (nthreads > 1) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        for (size_t t = 1; t < nthreads; t++)
+            started[t] = pthread_create(&threads[t], NULL, read_share_run, &shares[t]) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    read_share_run(&shares[0]);
+    for (size_t t = 1; t < nthreads; t++) {
+        if (started[t])
+            pthread_join(threads[t], NULL);
+        else
+            read_share_run(&shares[t]);
+    }
 }
 
 /* A dbmate marker line: "--", optional blanks, then `word`. */
@@ -503,11 +767,11 @@ static void read_dbmate(migration_source *s, file_entry *f, char *text, size_t l
     const char *end = text + length;
     const char *up_start = *up_eol ? up_eol + 1 : up_eol;
     const char *up_end = down ? down : end;
-    script_set(&f->script, s->dir, f->name, xstrndup(up_start, (size_t)(up_end - up_start)),
+    script_set(&f->script, s->dir, f->name, copy_of(up_start, (size_t)(up_end - up_start)),
                (size_t)(up_end - up_start), up_line + 1);
     /* `-- migrate:up transaction:false`: the marker line is read as a
      * directive line too, through the same reader. */
-    char *marker = xstrndup(up, (size_t)(up_eol - up));
+    char *marker = copy_of(up, (size_t)(up_eol - up));
     script_directives marker_directives;
     script_directives_read(marker, &marker_directives);
     if (marker_directives.no_transaction)
@@ -517,7 +781,7 @@ static void read_dbmate(migration_source *s, file_entry *f, char *text, size_t l
     if (down) {
         const char *down_start = *down_eol ? down_eol + 1 : down_eol;
         f->has_down = true;
-        script_set(&f->down, s->dir, f->name, xstrndup(down_start, (size_t)(end - down_start)),
+        script_set(&f->down, s->dir, f->name, copy_of(down_start, (size_t)(end - down_start)),
                    (size_t)(end - down_start), down_line + 1);
         /* dbmate accepts the same option on the down marker. */
         const char *t = memmem(down, (size_t)(down_eol - down), "transaction:false", 17);
@@ -527,20 +791,37 @@ static void read_dbmate(migration_source *s, file_entry *f, char *text, size_t l
     free(text);
 }
 
-/* Read and check one file whose name matched a layout. */
-static void read_entry(migration_source *s, int dfd, file_entry *f, bool regular)
+/* Check one file whose name matched a layout, once read_all has read
+ * it: the problems of reading it, else of its bytes and its sections. */
+static void check_entry(migration_source *s, int dfd, file_entry *f)
 {
-    size_t length = 0;
-    char *text = read_file_at(s, dfd, f->name, regular, &length);
-    if (!text || !text_is_script(s, f->name, text, length)) {
+    char *text = f->raw;
+    size_t length = f->raw_length;
+    f->raw = NULL;
+    switch (f->outcome) {
+    case READ_OPEN_FAILED:
+        open_problem(s, dfd, f->name, f->read_errno);
+        break;
+    case READ_NOT_REGULAR:
+        add_problem(s, SOURCE_ERROR, f->name, 0,
+                    "not a regular file; replace it with a file or remove it");
+        break;
+    case READ_STAT_FAILED:
+    case READ_FAILED:
+        add_problem(s, SOURCE_ERROR, f->name, 0, "cannot read: %s", strerror(f->read_errno));
+        break;
+    case READ_OK:
+    default:
+        break;
+    }
+    if (f->outcome != READ_OK || !text_is_script(s, f, text)) {
         free(text);
         f->failed = true;
         return;
     }
+    /* The other layouts' scripts were made by read_raw already. */
     if (f->parsed.kind == KIND_DBMATE)
         read_dbmate(s, f, text, length);
-    else
-        script_set(&f->script, s->dir, f->name, text, length, 1);
 }
 
 /* An up script with nothing to run is an error: applying it would record
@@ -563,34 +844,31 @@ static void check_empty(migration_source *s, const file_entry *f, const migratio
         add_problem(s, SOURCE_WARNING, f->name, line,
                     "empty down script (%s): rolling back version %s would change nothing; "
                     "write it, or remove it to make the version irreversible",
-                    what, f->parsed.version);
+                    what, f->version);
 }
 
 /* ------------------------------------------------------------ grouping */
 
 typedef struct dir_name {
-    char *name;
+    size_t at;          /* offset of the name in the pool of names */
     unsigned char type; /* d_type: DT_UNKNOWN when the file system does not say */
 } dir_name;
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(((const dir_name *)a)->name, ((const dir_name *)b)->name);
-}
-
 /* By version, then up before down, then by name: the first up of a
- * version is the one kept, the others are its duplicates. */
-static int compare_entries(const void *a, const void *b)
+ * version is the one kept, the others are its duplicates. The names come
+ * in the folder's own order (readdir's); this one sort orders them. */
+static int compare_items(const void *a, const void *b)
 {
-    const file_entry *x = *(const file_entry *const *)a;
-    const file_entry *y = *(const file_entry *const *)b;
-    int c = version_compare(x->parsed.version, y->parsed.version);
+    const sort_item *i = a, *j = b;
+    if (i->prefix != j->prefix)
+        return i->prefix < j->prefix ? -1 : 1;
+    const candidate *x = i->c, *y = j->c;
+    int c = key_compare(x->key, x->keylen, y->key, y->keylen);
     if (c != 0)
         return c;
-    bool dx = kind_is_down(x->parsed.kind), dy = kind_is_down(y->parsed.kind);
-    if (dx != dy)
-        return dx ? 1 : -1;
-    return x->order < y->order ? -1 : x->order > y->order;
+    if (x->down != y->down)
+        return x->down ? 1 : -1;
+    return strcmp(x->name, y->name);
 }
 
 typedef struct numbered_problem {
@@ -642,24 +920,24 @@ static void check_transactions(migration_source *s, const char *file, int line,
 
 /* One version's files (sorted: ups first): keep the first up and the
  * first down, report the rest. */
-static void take_group(migration_source *s, file_entry **g, size_t n)
+static void take_group(migration_source *s, file_entry *g, size_t n, hasher *h)
 {
-    file_entry *up = kind_is_down(g[0]->parsed.kind) ? NULL : g[0];
+    file_entry *up = kind_is_down(g[0].parsed.kind) ? NULL : &g[0];
     file_entry *down = NULL;
     for (size_t i = 0; i < n; i++) {
-        file_entry *f = g[i];
+        file_entry *f = &g[i];
         bool is_down = kind_is_down(f->parsed.kind);
         file_entry *first = is_down ? down : (f == up ? NULL : up);
         if (first) {
             add_problem(s, SOURCE_ERROR, f->name, 0,
                         "duplicate version %s: also in %s; renumber one of them",
-                        f->parsed.version, first->name);
+                        f->version, first->name);
         } else if (is_down && !up) {
             char *want = expected_up_name(f);
             add_problem(s, SOURCE_ERROR, f->name, 0,
                         "down script without an up script for version %s; add %s or remove "
                         "this file",
-                        f->parsed.version, want);
+                        f->version, want);
             free(want);
             down = f;
         } else if (is_down) {
@@ -675,7 +953,7 @@ static void take_group(migration_source *s, file_entry **g, size_t n)
         check_transactions(s, up->name, up->down.line - 1, &up->script, &up->down);
     } else if (down && !down->failed) {
         check_empty(s, down, &down->script, true);
-        if (strcmp(down->parsed.title, up->parsed.title) != 0)
+        if (strcmp(down->title, up->title) != 0)
             add_problem(s, SOURCE_WARNING, down->name, 0,
                         "title differs from the up script's (%s); rename one so that they match",
                         up->name);
@@ -686,19 +964,22 @@ static void take_group(migration_source *s, file_entry **g, size_t n)
     s->migrations = array_grow(s->migrations, &s->cap, s->count + 1, sizeof *s->migrations);
     migration *m = &s->migrations[s->count++];
     memset(m, 0, sizeof *m);
-    m->version = up->parsed.version;
-    m->name = up->parsed.title;
-    up->parsed.version = up->parsed.title = NULL;
+    m->version = up->version;
+    m->name = up->title;
+    up->version = up->title = NULL;
     up->used = true;
     if (up->failed) {
-        m->up.path = xasprintf("%s/%s", s->dir, up->name);
+        m->up.path = path_in(s->dir, up->name);
         m->up.text = xstrdup("");
         m->up.line = 1;
     } else {
         m->up = up->script;
         memset(&up->script, 0, sizeof up->script);
     }
-    source_sha256_hex(m->up.text, m->up.length, m->checksum);
+    if (up->has_checksum)
+        memcpy(m->checksum, up->checksum, sizeof m->checksum);
+    else
+        hasher_hex(h, m->up.text, m->up.length, m->checksum);
     if (up->parsed.kind == KIND_DBMATE && up->has_down) {
         m->has_down = true;
         m->down = up->down;
@@ -709,6 +990,28 @@ static void take_group(migration_source *s, file_entry **g, size_t n)
         m->down = down->script;
         memset(&down->script, 0, sizeof down->script);
     }
+}
+
+/* The first `max` names (in name order) of the files of layout `l`, into
+ * out[]; how many there are, at most max. */
+static size_t first_names(const file_entry *files, size_t n, source_layout l, const char **out,
+                          size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kind_layout(files[i].parsed.kind) != l)
+            continue;
+        const char *name = files[i].name;
+        if (k == max && strcmp(name, out[max - 1]) >= 0)
+            continue;
+        size_t at = k < max ? k++ : max - 1; /* when full, the last one goes */
+        while (at > 0 && strcmp(name, out[at - 1]) < 0) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = name;
+    }
+    return k;
 }
 
 /* Mixed layouts: one problem for the folder, naming a few files of each. */
@@ -733,10 +1036,10 @@ static void check_layouts(migration_source *s, file_entry *files, size_t n)
         if (!count[l])
             continue;
         strbuf_appendf(&sb, "%s%s (", sb.len ? ", " : "", source_layout_name((source_layout)l));
-        size_t shown = 0;
-        for (size_t i = 0; i < n && shown < 3; i++)
-            if (kind_layout(files[i].parsed.kind) == (source_layout)l)
-                strbuf_appendf(&sb, "%s%s", shown++ ? ", " : "", files[i].name);
+        const char *first[3];
+        size_t shown = first_names(files, n, (source_layout)l, first, 3);
+        for (size_t i = 0; i < shown; i++)
+            strbuf_appendf(&sb, "%s%s", i ? ", " : "", first[i]);
         if (count[l] > shown)
             strbuf_appendf(&sb, " and %zu more", count[l] - shown);
         strbuf_append_char(&sb, ')');
@@ -786,6 +1089,8 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
     if (!d)
         return sw_error_set(err, SW_USAGE, "cannot read the migrations folder %s: %s", dir,
                             strerror(errno));
+    /* The names, in the folder's order, all in one block. */
+    strbuf pool = {0};
     dir_name *names = NULL;
     size_t nnames = 0, names_cap = 0;
     struct dirent *e;
@@ -793,34 +1098,39 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
         if (e->d_name[0] == '.')
             continue; /* hidden files (.gitkeep, editors' swap files): silently */
         names = array_grow(names, &names_cap, nnames + 1, sizeof *names);
-        names[nnames].name = xstrdup(e->d_name);
+        names[nnames].at = pool.len;
         names[nnames++].type = e->d_type;
+        strbuf_append_len(&pool, e->d_name, strlen(e->d_name) + 1);
     }
-    if (nnames)
-        qsort(names, nnames, sizeof *names, compare_names);
 
+    /* Which names are migrations, with their versions' sort keys (all in
+     * one block too); the others are reported. */
     int dfd = dirfd(d);
-    file_entry *files = xcalloc(nnames ? nnames : 1, sizeof *files);
+    candidate *cands = xcalloc(nnames ? nnames : 1, sizeof *cands);
+    size_t *key_at = xcalloc(nnames ? nnames : 1, sizeof *key_at);
+    strbuf keys = {0};
     size_t nfiles = 0;
     for (size_t i = 0; i < nnames; i++) {
-        char *name = names[i].name;
+        const char *name = pool.data + names[i].at;
         unsigned char type = names[i].type;
         if (type == DT_UNKNOWN) {
             struct stat st;
             if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
                 type = DT_DIR;
         }
-        file_entry *f = &files[nfiles];
+        candidate *it = &cands[nfiles];
         if (type == DT_DIR) {
             add_problem(out, SOURCE_WARNING, name, 0,
                         "ignored: a subfolder (only the files of %s itself are read)", dir);
         } else if (!has_sql_suffix(name)) {
             add_problem(out, SOURCE_WARNING, name, 0, "ignored: not a migration file");
-        } else if (parse_name(name, &f->parsed)) {
-            f->name = name;
-            names[i].name = NULL;
-            f->order = nfiles++;
-            read_entry(out, dfd, f, type == DT_REG);
+        } else if (parse_name(name, &it->parsed)) {
+            it->name = name;
+            it->type = type;
+            it->down = kind_is_down(it->parsed.kind);
+            key_at[nfiles] = keys.len;
+            it->keylen = version_key(&keys, name + it->parsed.version_at, it->parsed.version_len);
+            nfiles++;
         } else if (name[0] == 'R' && name[1] == '_' && name[2] == '_') {
             add_problem(out, SOURCE_ERROR, name, 0,
                         "repeatable Flyway migrations (R__) are not supported; move it out of "
@@ -831,32 +1141,53 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
                         "VERSION_title.sql for dbmate, V<version>__desc.sql and U<version>__desc.sql "
                         "for Flyway); rename it or move it out of the folder");
         }
-        free(names[i].name);
     }
     free(names);
+    sort_item *order = xcalloc(nfiles ? nfiles : 1, sizeof *order);
+    size_t nups = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        cands[i].key = (const unsigned char *)keys.data + key_at[i];
+        order[i].prefix = key_prefix(cands[i].key, cands[i].keylen);
+        order[i].c = &cands[i];
+        nups += !cands[i].down;
+    }
+    free(key_at);
+    qsort(order, nfiles, sizeof *order, compare_items);
+
+    /* The files in that order, each read and checked. */
+    file_entry *files = xcalloc(nfiles ? nfiles : 1, sizeof *files);
+    EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    read_all(out->dir, dfd, sha256, order, files, nfiles);
+    free(order);
+    free(cands);
+    for (size_t i = 0; i < nfiles; i++)
+        check_entry(out, dfd, &files[i]);
     closedir(d);
 
     check_layouts(out, files, nfiles);
-    file_entry **sorted = xcalloc(nfiles ? nfiles : 1, sizeof *sorted);
-    for (size_t i = 0; i < nfiles; i++)
-        sorted[i] = &files[i];
-    qsort(sorted, nfiles, sizeof *sorted, compare_entries);
+    /* One migration per up file at the most: room for them at once. */
+    out->migrations = array_grow(NULL, &out->cap, nups, sizeof *out->migrations);
+    hasher h;
+    hasher_init(&h, sha256);
     for (size_t i = 0; i < nfiles;) {
         size_t j = i + 1;
-        while (j < nfiles && version_compare(sorted[i]->parsed.version, sorted[j]->parsed.version) == 0)
+        while (j < nfiles &&
+               key_compare(files[i].key, files[i].keylen, files[j].key, files[j].keylen) == 0)
             j++;
-        take_group(out, sorted + i, j - i);
+        take_group(out, files + i, j - i, &h);
         i = j;
     }
-    free(sorted);
+    hasher_free(&h);
+    EVP_MD_free(sha256);
     for (size_t i = 0; i < nfiles; i++) {
-        free(files[i].name);
-        free(files[i].parsed.version);
-        free(files[i].parsed.title);
+        free(files[i].version);
+        free(files[i].title);
         script_free(&files[i].script);
         script_free(&files[i].down);
     }
     free(files);
+    strbuf_free(&keys);
+    strbuf_free(&pool);
     numbering_style(out);
     sort_problems(out);
     return SW_OK;
