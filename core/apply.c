@@ -425,8 +425,6 @@ sw_status runner_open(const db_target *t, const char *table, const run_settings 
         r->settings.actor.db_user = r->db_user;
         r->actor = history_actor_text(&r->settings.actor);
     }
-    if (st == SW_OK && create)
-        st = history_create(r->work, &r->table, err);
     if (st != SW_OK) {
         runner_close(r);
         return st;
@@ -458,6 +456,11 @@ void runner_close(runner *r)
 static db *event_db(runner *r)
 {
     return r->lockconn ? r->lockconn : r->work;
+}
+
+sw_status runner_create_history(runner *r, sw_error *err)
+{
+    return history_create(r->work, &r->table, err);
 }
 
 sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err)

@@ -65,11 +65,15 @@ typedef struct runner runner;
  * PostgreSQL, so the lock monitor knows it), take the migration lock
  * (PostgreSQL: pg_try_advisory_lock on a connection of its own, held
  * until runner_close; a holder is named with pid, user, host and since
- * when; SQLite: each migration's BEGIN IMMEDIATE), create the history
- * tables when `create` is set. SW_LOCKED when the lock is held. */
+ * when; SQLite: each migration's BEGIN IMMEDIATE). With `create`, a
+ * SQLite file that does not exist is created (tables are not: see
+ * runner_create_history). SW_LOCKED when the lock is held. */
 sw_status runner_open(const db_target *t, const char *table, const run_settings *rs, bool create,
                       runner **out, sw_error *err);
 void runner_close(runner *r);
+/* Create the history and events tables if they are not there: the first
+ * change, made only once the operator has confirmed it. */
+sw_status runner_create_history(runner *r, sw_error *err);
 db *runner_db(runner *r);
 const history_table *runner_table(runner *r);
 const char *runner_actor(runner *r);

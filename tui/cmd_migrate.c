@@ -409,6 +409,17 @@ static int exit_for(run_outcome o)
     }
 }
 
+/* The production guard, then the history tables: nothing is written
+ * before the operator has confirmed the target. */
+static int ready_to_change(const cli_options *opts, context *c, bool tty, const char *why)
+{
+    int rc = confirm_target(opts, runner_db(c->run), &c->target, tty, why);
+    sw_error err = {0};
+    if (rc == SW_OK && runner_create_history(c->run, &err) != SW_OK)
+        rc = report_error(&err);
+    return rc;
+}
+
 /* The schema before the run, saved in the state folder (a backup that
  * does not depend on pg_dump); the path is in the audit trail too. */
 static int save_schema(context *c)
@@ -481,8 +492,8 @@ static int run_plan(const cli_options *opts, context *c, plan *p, const run_sett
         }
     }
     if (rc == SW_OK && p->count)
-        rc = confirm_target(opts, runner_db(c->run), &c->target, tty,
-                                p->steps[0].down ? "roll back migrations" : "apply migrations");
+        rc = ready_to_change(opts, c, tty,
+                             p->steps[0].down ? "roll back migrations" : "apply migrations");
     if (rc == SW_OK && p->count)
         rc = save_schema(c);
     struct sigaction sa = {0}, old;
@@ -678,6 +689,9 @@ int cmd_force(const cli_options *opts, int argc, char **argv)
             free(answer);
         }
     }
+    if (rc == SW_OK)
+        rc = ready_to_change(opts, &c, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+                             "change its history by hand");
     if (rc == SW_OK) {
         if (runner_force(c.run, e, opts->unapplied, &err) != SW_OK)
             rc = report_error(&err);
@@ -815,6 +829,9 @@ int cmd_adopt(const cli_options *opts, int argc, char **argv)
             free(answer);
         }
     }
+    if (rc == SW_OK)
+        rc = ready_to_change(opts, &c, isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+                             "record another tool's versions in its history");
     if (rc == SW_OK) {
         size_t adopted = 0;
         char *skipped = NULL;

@@ -202,6 +202,8 @@ char *ask(const char *prompt)
     el_set(el, EL_EDITOR, "emacs");
     int count = 0;
     const char *line = el_gets(el, &count);
+    if (!line)
+        fputc('\n', stdout); /* Ctrl-D or Ctrl-C: what follows starts a line */
     char *answer = NULL;
     if (line && count > 0) {
         answer = xstrdup(line);

@@ -49,9 +49,14 @@ audit_line() {
 }
 
 screen_start "sh"
+trap cleanup EXIT # screen_start set its own
 screen_wait_for '$' || tap_bail "no shell prompt in tmux"
+# Each step first prints STEP_go (typed as STEP-go, so the typed line
+# cannot match) after the clear: what is waited for next is on a fresh
+# screen, never the previous step's.
 run_locks() { # $1: --cancel or --terminate, $2: step marker
-    screen_type "clear; XDG_STATE_HOME='$tmp/state' '$STEPWISE' locks --db '$STEPWISE_TEST_PG' $1 $victim; echo $2:\$?"
+    screen_type "clear; echo $2-go | tr - _; XDG_STATE_HOME='$tmp/state' '$STEPWISE' locks --db '$STEPWISE_TEST_PG' $1 $victim; echo $2:\$?"
+    screen_wait_for "${2}_go" || tap_bail "step $2 never started"
 }
 
 # 1. --cancel, answered n.
