@@ -61,26 +61,6 @@ static int plan_for_version(const cli_options *opts, const context *c, const cha
     return SW_OK;
 }
 
-/* The runner on the target, or on the shadow when one is given: the
- * migration lock keeps a real run from overlapping the dry run. */
-static int open_dry(const cli_options *opts, context *c, const run_settings *rs)
-{
-    sw_error err = {0};
-    sw_status st = opts->shadow
-                       ? db_target_parse(opts->shadow, DB_FROM_OPTION, &c->target, &err)
-                       : db_target_resolve(opts->db, getenv("STEPWISE_DB"),
-                                           getenv("DATABASE_URL"), &c->target, &err);
-    if (st != SW_OK)
-        return usage_error(NULL, "%s%s", opts->shadow ? "--shadow: " : "", err.message);
-    c->have_target = true;
-    if (runner_open(&c->target, opts->table, rs, false, &c->run, &err) != SW_OK)
-        return fail_with(&err);
-    if (history_read(runner_db(c->run), runner_table(c->run), &c->hist, &err) != SW_OK)
-        return report_error(&err);
-    status_build(&c->src, &c->hist, &c->status);
-    return SW_OK;
-}
-
 static char *first_line(const char *text, size_t max)
 {
     size_t n = strcspn(text, "\n");
@@ -373,7 +353,8 @@ int cmd_diff(const cli_options *opts, int argc, char **argv)
         rc = load_source(opts, &c);
     if (rc == SW_OK) {
         rs = settings_from(opts, &err, &ok);
-        rc = ok ? open_dry(opts, &c, &rs) : usage_error(NULL, "%s", err.message);
+        rc = ok ? open_runner(opts, &c, &rs, opts->shadow, false)
+                : usage_error(NULL, "%s", err.message);
     }
     plan p = {0};
     size_t focus = 0;

@@ -351,23 +351,6 @@ static bool confirm_step(const migration_run *run, const status_entry *e, bool *
     return yes;
 }
 
-/* Open the runner: work and lock connections, history tables. */
-static int open_runner(const cli_options *opts, context *c, const run_settings *rs)
-{
-    sw_error err = {0};
-    if (db_target_resolve(opts->db, getenv("STEPWISE_DB"), getenv("DATABASE_URL"), &c->target,
-                          &err) != SW_OK)
-        return usage_error(NULL, "%s", err.message);
-    c->have_target = true;
-    if (runner_open(&c->target, opts->table, rs, true, &c->run, &err) != SW_OK)
-        return fail_with(&err);
-    /* Read the history under the lock, so that the plan is current. */
-    if (history_read(runner_db(c->run), runner_table(c->run), &c->hist, &err) != SW_OK)
-        return report_error(&err);
-    status_build(&c->src, &c->hist, &c->status);
-    return SW_OK;
-}
-
 static int preflight_gate(const cli_options *opts, context *c)
 {
     preflight_options po = {.allow_drift = opts->allow_drift,
@@ -586,7 +569,7 @@ static int open_changing(const cli_options *opts, context *c, run_settings *rs)
     if (rc == SW_OK && !ok)
         rc = usage_error(NULL, "%s", err.message);
     if (rc == SW_OK)
-        rc = open_runner(opts, c, rs);
+        rc = open_runner(opts, c, rs, NULL, true);
     return rc;
 }
 

@@ -220,6 +220,25 @@ static bool host_is_local(const char *host)
            strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
 }
 
+int open_runner(const cli_options *opts, context *c, const run_settings *rs, const char *shadow,
+                bool create)
+{
+    sw_error err = {0};
+    sw_status st = shadow ? db_target_parse(shadow, DB_FROM_OPTION, &c->target, &err)
+                          : db_target_resolve(opts->db, getenv("STEPWISE_DB"),
+                                              getenv("DATABASE_URL"), &c->target, &err);
+    if (st != SW_OK)
+        return usage_error(NULL, "%s%s", shadow ? "--shadow: " : "", err.message);
+    c->have_target = true;
+    if (runner_open(&c->target, opts->table, rs, create, &c->run, &err) != SW_OK)
+        return fail_with(&err);
+    /* Read the history under the lock, so that the plan is current. */
+    if (history_read(runner_db(c->run), runner_table(c->run), &c->hist, &err) != SW_OK)
+        return report_error(&err);
+    status_build(&c->src, &c->hist, &c->status);
+    return SW_OK;
+}
+
 /* The production guard: a change (or a dry run, which takes the same
  * locks) on a PostgreSQL target that is not a local socket or a loopback
  * address wants its database name typed, or --confirm-db. `why` says

@@ -29,6 +29,11 @@ void context_free(context *c);
 int load_source(const cli_options *opts, context *c);
 /* Folder, target, history and states, on a reading connection. */
 int load_read(const cli_options *opts, context *c);
+/* The runner (work and lock connections, the migration lock) on the
+ * target, or on `shadow` (a staging copy) when given, and the history and
+ * states read under the lock. `create`: a SQLite file may be created. */
+int open_runner(const cli_options *opts, context *c, const run_settings *rs, const char *shadow,
+                bool create);
 /* An error's message on stderr with its exit status (usage: 2). */
 int fail_with(const sw_error *err);
 
