@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "tui/commands.h"
+#include "tui/console.h"
 #include "core/version.h"
 
 typedef int (*command_fn)(const cli_options *opts, int argc, char **argv);
@@ -22,6 +24,8 @@ typedef struct command {
     const char *summary;
     command_fn run; /* NULL: listed in --help, not available in this build */
 } command;
+
+static int cmd_shell(const cli_options *opts, int argc, char **argv);
 
 static const command commands[] = {
     {"status", "", "list applied, pending, dirty and drifted versions", cmd_status},
@@ -43,8 +47,16 @@ static const command commands[] = {
     {"demo", "", "the console on an embedded SQLite demo", NULL},
     {"lab", "", "a PostgreSQL lock lab", NULL},
     {"info", "", "the target database, how it was chosen, its server", cmd_info},
+    {"shell", "", "the line-mode console (libedit): same commands, same history", cmd_shell},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int cmd_shell(const cli_options *opts, int argc, char **argv)
+{
+    if (argc > 1)
+        return usage_error("Usage: stepwise shell", "shell takes no arguments ('%s')", argv[1]);
+    return shell_main(opts, NULL);
+}
 
 static void print_version(void)
 {
@@ -59,7 +71,7 @@ static void print_help(void)
            "\n"
            "Usage: stepwise [OPTION...] [COMMAND [ARG...]]\n"
            "\n"
-           "Without a command, stepwise opens the console (not available yet).\n"
+           "Without a command, stepwise opens the console.\n"
            "\n"
            "Commands:\n",
            PACKAGE_VERSION);
@@ -109,6 +121,8 @@ static void print_help(void)
            "      --dry-run     plan: run the plan in a transaction that is rolled\n"
            "                    back; show the schema diff and the locks taken\n"
            "      --shadow DB   diff, plan --dry-run: on DB (a staging copy) instead\n"
+           "      --snapshot-each        up, down, goto: a schema snapshot before\n"
+           "                             every migration (default when each is asked)\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
@@ -219,6 +233,7 @@ enum {
     OPT_DOWN,
     OPT_DRY_RUN,
     OPT_SHADOW,
+    OPT_SNAPSHOT_EACH,
 };
 
 int cli_main(int argc, char **argv)
@@ -250,6 +265,7 @@ int cli_main(int argc, char **argv)
         {"down", no_argument, NULL, OPT_DOWN},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"shadow", required_argument, NULL, OPT_SHADOW},
+        {"snapshot-each", no_argument, NULL, OPT_SNAPSHOT_EACH},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -304,6 +320,9 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_SHADOW:
             opts.shadow = optarg;
+            break;
+        case OPT_SNAPSHOT_EACH:
+            opts.snapshot_each = true;
             break;
         case 'd':
             opts.db = optarg;
@@ -360,11 +379,8 @@ int cli_main(int argc, char **argv)
         }
     }
 
-    if (optind >= argc) {
-        fprintf(stderr, "stepwise: the console is not available yet in this version; "
-                        "run a command instead.\nTry 'stepwise --help'.\n");
-        return SW_USAGE;
-    }
+    if (optind >= argc)
+        return console_main(&opts);
     const char *name = argv[optind];
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(commands[i].name, name) != 0)

@@ -1,0 +1,141 @@
+/* The console: what the views share (target, folder, history, the
+ * monitor's latest snapshot, the background workers) and the services the
+ * console gives them (messages, dialogs, a line of input, leaving curses
+ * to run a command). The loop itself is in console.c. */
+#ifndef STEPWISE_CONSOLE_H
+#define STEPWISE_CONSOLE_H
+
+#include <stdbool.h>
+
+#include "core/db.h"
+#include "core/history.h"
+#include "core/monitor.h"
+#include "core/plan.h"
+#include "core/source.h"
+#include "tui/cli.h"
+#include "tui/display.h"
+#include "tui/view.h"
+#include "tui/worker.h"
+
+enum console_view {
+    VIEW_MIGRATIONS,
+    VIEW_LOCKS,
+    VIEW_ACTIVITY,
+    VIEW_HISTORY,
+    VIEW_HELP,
+    VIEW_TEXT, /* a page of text: a command's output, a session's detail */
+    VIEW_COUNT
+};
+
+/* Refresh interval of the live views, seconds. */
+#define LIVE_DEFAULT_INTERVAL 2.0
+#define LIVE_MIN_INTERVAL 0.5
+#define LIVE_MAX_INTERVAL 10.0
+
+typedef struct console_settings {
+    char *lock_timeout;      /* `:set lock-timeout 2s`; NULL: the default */
+    char *statement_timeout;
+    double refresh;          /* live views, seconds */
+} console_settings;
+
+struct console {
+    cli_options opts;        /* as given on the command line */
+    console_settings settings;
+
+    /* The target. */
+    db_target target;
+    bool target_ok;
+    char *target_error;      /* why there is no target, for the screen */
+    bool connected;          /* the database worker has an open connection */
+    char *connect_error;
+    db_server_info server;   /* valid when connected */
+    bool migration_lock;     /* this session holds the migration lock */
+    bool transaction_open;   /* a migration's transaction is open (quit asks) */
+
+    /* The database worker owns these; only its jobs touch them. */
+    worker *database;
+    db *conn;
+    history_table table;
+
+    /* The folder, the history and each version's state, rebuilt together
+     * on the console thread when a read finishes. */
+    char *dir;               /* NULL when no folder was found */
+    char *dir_error;
+    migration_source source;
+    history_data history;
+    migration_status status;
+    bool status_ready;
+    char *history_error;
+    unsigned long generation; /* bumped on every reload */
+
+    /* The audit events, newest first (history view, detail tab). */
+    db_result *events;
+    char *events_error;
+
+    /* The lock monitor (PostgreSQL only): its worker owns `monitor`. */
+    worker *monitor_worker;
+    monitor *monitor;
+    bool monitor_open;
+    char *monitor_error;
+    monitor_snapshot snapshot;
+    bool have_snapshot;
+    double snapshot_at;      /* clock_now() of the snapshot */
+    double next_refresh;     /* when the next refresh is due */
+    bool refresh_running;
+    bool paused;
+
+    /* The screen. */
+    int view;                /* enum console_view shown now */
+    int last_list_view;      /* where Esc from help/text goes back to */
+    void *view_state[VIEW_COUNT];
+    char *message;
+    style message_style;
+    double message_until;
+    bool quit;
+    bool too_small;
+};
+
+/* Start the console on a terminal; returns the exit status. */
+int console_main(const cli_options *opts);
+
+/* A one-line message on the status line for a few seconds. */
+void console_message(console *c, style s, const char *fmt, ...) SW_PRINTF(3, 4);
+
+/* Switch to a view (enum console_view). */
+void console_show(console *c, int view);
+/* Open the text view with this text (taken over) under a title. */
+void console_show_text(console *c, const char *title, char *text);
+
+/* Tell every opened view that shared data changed (an or of view_data). */
+void console_data_changed(console *c, unsigned what);
+
+/* Read the folder and the history again (in the background). */
+void console_reload(console *c);
+/* Read the audit events again (in the background), newest first. */
+void console_reload_events(console *c);
+
+/* Post database work to the database worker (see worker.h); run() may use
+ * c->conn and c->table, nothing else of c. */
+void console_post(console *c, const char *what, worker_run_fn run, worker_done_fn done, void *arg);
+
+/* A dialog over the current view. The answer callback gets yes = true
+ * when the person typed `expect` (a single key like "y", or a word like
+ * the database name, then Enter), false on anything else or Esc. */
+typedef void (*console_answer_fn)(console *c, void *arg, bool yes);
+void console_ask(console *c, const char *title, const char *body, const char *expect,
+                 console_answer_fn answer, void *arg);
+
+/* A line of input on the status line (the `/` filter). done gets the
+ * text, or NULL when cancelled with Esc. */
+typedef void (*console_input_fn)(console *c, void *arg, const char *text);
+void console_input(console *c, const char *label, const char *initial, console_input_fn done,
+                   void *arg);
+
+/* Leave curses to run something on the terminal, and come back. */
+void console_suspend(console *c);
+void console_resume(console *c);
+
+/* `:` commands (commands.c): run one line typed at the prompt. */
+void console_command(console *c, const char *line);
+
+#endif
