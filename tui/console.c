@@ -252,6 +252,7 @@ void console_post(console *c, const char *what, worker_run_fn run, worker_done_f
 typedef struct monitor_job {
     console *c;
     bool open;           /* open the monitor first */
+    bool want_relation_locks;
     monitor *opened;
     monitor_snapshot snap;
     bool ok;
@@ -267,6 +268,7 @@ static void monitor_run(void *arg)
             return;
         m = j->opened;
     }
+    monitor_want_relation_locks(m, j->want_relation_locks);
     j->ok = monitor_refresh(m, &j->snap, &j->err) == SW_OK;
 }
 
@@ -320,6 +322,7 @@ static void monitor_tick(console *c, double now)
     monitor_job *j = xcalloc(1, sizeof *j);
     j->c = c;
     j->open = !c->monitor_open;
+    j->want_relation_locks = c->want_relation_locks;
     c->refresh_running = true;
     worker_post(c->monitor_worker, j->open ? "opening the lock monitor" : "reading pg_stat_activity",
                 monitor_run, monitor_done, j);
@@ -503,28 +506,29 @@ static void draw_top(console_private *p)
             strbuf_appendf(&sb, " %s", where);
         free(where);
     }
-    strbuf_append(&sb, " | ");
-    if (!c->target_ok) {
-        strbuf_append(&sb, "no database");
-    } else if (c->target.kind == DB_SQLITE) {
-        strbuf_appendf(&sb, "sqlite:%s", c->target.path);
-        if (c->connected)
-            strbuf_appendf(&sb, " | SQLite %s", c->server.version);
-    } else if (c->connected) {
-        strbuf_appendf(&sb, "%s@%s:%s/%s | PostgreSQL %s %s", c->server.user ? c->server.user : "?",
-                       c->server.host ? c->server.host : "local", c->server.port ? c->server.port : "",
-                       c->server.database ? c->server.database : "",
-                       c->server.version ? c->server.version : "",
+    /* The target goes last: it is the part that can be long, and the
+     * bar cuts at the clock. */
+    if (c->connected && c->target.kind == DB_SQLITE)
+        strbuf_appendf(&sb, " | SQLite %s", c->server.version);
+    else if (c->connected)
+        strbuf_appendf(&sb, " | PostgreSQL %s %s", c->server.version ? c->server.version : "",
                        c->server.in_recovery ? "replica" : "primary");
-    } else {
-        strbuf_append(&sb, c->target.display);
-    }
     if (c->connected)
         strbuf_append(&sb, c->migration_lock ? " | lock: held" : " | lock: not held");
     else if (c->connect_error)
         strbuf_append(&sb, " | not connected");
     else if (c->target_ok)
         strbuf_append(&sb, " | connecting...");
+    if (!c->target_ok)
+        strbuf_append(&sb, " | no database");
+    else if (c->target.kind == DB_SQLITE)
+        strbuf_appendf(&sb, " | %s", c->target.path);
+    else if (c->connected)
+        strbuf_appendf(&sb, " | %s@%s:%s/%s", c->server.user ? c->server.user : "?",
+                       c->server.host ? c->server.host : "local", c->server.port ? c->server.port : "",
+                       c->server.database ? c->server.database : "");
+    else
+        strbuf_appendf(&sb, " | %s", c->target.display);
     int clock_cols = (int)strlen(clock) + 1;
     draw_text(w, 0, 0, cols - clock_cols - 1, strbuf_str(&sb), STYLE_BAR);
     draw_text(w, 0, cols - clock_cols, clock_cols, clock, STYLE_BAR);
