@@ -31,6 +31,7 @@ struct worker {
     double running_since;
     job *finished, *finished_tail;
     bool stopping;
+    bool detached;  /* left behind by worker_stop: frees itself */
     int pipe_fds[2];
 };
 
@@ -49,6 +50,16 @@ static void push(job **head, job **tail, job *j)
     else
         *head = j;
     *tail = j;
+}
+
+static void worker_free(worker *w)
+{
+    close(w->pipe_fds[0]);
+    close(w->pipe_fds[1]);
+    pthread_mutex_destroy(&w->mutex);
+    pthread_cond_destroy(&w->wake);
+    free(w->name);
+    free(w);
 }
 
 static void *worker_main(void *data)
@@ -70,6 +81,16 @@ static void *worker_main(void *data)
         j->run(j->arg);
         pthread_mutex_lock(&w->mutex);
         w->running = NULL;
+        if (w->detached) {
+            /* Nobody collects any more: free the job and ourselves. */
+            pthread_mutex_unlock(&w->mutex);
+            if (j->done)
+                j->done(NULL, j->arg);
+            free(j->what);
+            free(j);
+            worker_free(w);
+            return NULL;
+        }
         push(&w->finished, &w->finished_tail, j);
         char byte = 1;
         ssize_t n;
@@ -182,21 +203,21 @@ bool worker_stop(worker *w, void *context, int wait_ms)
     for (;;) {
         pthread_mutex_lock(&w->mutex);
         bool busy = w->running != NULL;
+        if (busy && clock_now() >= deadline) {
+            /* Left behind (see worker.h): it frees itself if it ends. */
+            w->detached = true;
+            pthread_mutex_unlock(&w->mutex);
+            pthread_detach(w->thread);
+            return false;
+        }
         pthread_mutex_unlock(&w->mutex);
         if (!busy)
             break;
-        if (clock_now() >= deadline)
-            return false; /* left behind: see worker.h */
         struct timespec pause = {0, 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
     pthread_join(w->thread, NULL);
     worker_collect(w, context);
-    close(w->pipe_fds[0]);
-    close(w->pipe_fds[1]);
-    pthread_mutex_destroy(&w->mutex);
-    pthread_cond_destroy(&w->wake);
-    free(w->name);
-    free(w);
+    worker_free(w);
     return true;
 }
