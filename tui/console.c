@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1056,6 +1057,9 @@ static void close_monitor_run(void *arg)
     c->monitor = NULL;
 }
 
+/* A console whose workers did not stop (see console_free). */
+static console_private *console_left_behind;
+
 static void console_free(console_private *p)
 {
     console *c = &p->pub;
@@ -1071,8 +1075,12 @@ static void console_free(console_private *p)
     }
     worker_post(c->database, "closing the connection", close_db_run, NULL, c);
     db_stopped = worker_stop(c->database, NULL, 1000);
-    if (!db_stopped || !monitor_stopped)
-        return; /* their data may still be in use */
+    if (!db_stopped || !monitor_stopped) {
+        /* Their data may still be in use: kept, and reachable, until the
+         * exit that follows. */
+        console_left_behind = p;
+        return;
+    }
     if (c->have_snapshot)
         monitor_snapshot_free(&c->snapshot);
     status_free(&c->status);
@@ -1155,6 +1163,9 @@ static int console_run(const cli_options *opts)
     display_stop();
     line_history_close(p->history);
     console_free(p);
+    if (console_left_behind)
+        fprintf(stderr, "stepwise: the server did not answer within 1 s; "
+                        "left without closing the connection\n");
     return SW_OK;
 }
 
