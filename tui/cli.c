@@ -132,8 +132,9 @@ static void print_help(void)
            "130 stopped by the operator (Ctrl-C). See stepwise(1).\n");
 }
 
-/* Edit distance, for "did you mean" on a mistyped command. */
-static size_t edit_distance(const char *a, const char *b)
+/* Edit distance, for "did you mean" on a mistyped command (also the
+ * prompt's, commands.h). */
+size_t edit_distance(const char *a, const char *b)
 {
     size_t n = strlen(b);
     size_t *row = xcalloc(n + 1, sizeof *row);

@@ -590,6 +590,10 @@ static void draw_status(console_private *p, double now)
     } else if (mwhat && now - msince > 1.0) {
         draw_textf(w, 0, 0, cols, STYLE_WARNING, "waiting for the server: %s (%.1f s)", mwhat,
                    now - msince);
+    } else if (c->command_pid && c->command_worker &&
+               (what = worker_current(c->command_worker, &since)) != NULL) {
+        draw_textf(w, 0, 0, cols, STYLE_WARNING, "running %s (%.1f s); Esc stops it", what,
+                   now - since);
     } else if (c->connect_error) {
         draw_textf(w, 0, 0, cols, STYLE_ERROR, "%s", c->connect_error);
     } else if (!c->target_ok && c->target_error) {
@@ -737,13 +741,7 @@ static void complete(console_private *p, input_line *in)
         free(done);
     } else if (n > 1) {
         /* The longest common prefix, and the choices on the message line. */
-        size_t common = strlen(list[0]);
-        for (size_t i = 1; i < n; i++) {
-            size_t k = 0;
-            while (k < common && list[i][k] == list[0][k])
-                k++;
-            common = k;
-        }
+        size_t common = command_common_prefix(list, n);
         char *done = xasprintf("%.*s%.*s", (int)start, line, (int)common, list[0]);
         input_set_text(in, done);
         free(done);
@@ -961,6 +959,14 @@ static void console_request(console *c, request req)
     }
 }
 
+void console_do(console *c, request req)
+{
+    const view_ops *ops = view_table[c->view];
+    if (ops->request && ops->request(view_state(c, c->view), c, req))
+        return;
+    console_request(c, req);
+}
+
 static void handle_key(console_private *p, int key, bool is_char)
 {
     console *c = &p->pub;
@@ -987,6 +993,9 @@ static void handle_key(console_private *p, int key, bool is_char)
         return;
     }
     if (c->too_small && !(is_char && key == 'q'))
+        return;
+    /* Esc or Ctrl-C stops a running `:` command before anything else. */
+    if (is_char && (key == 27 || key == ('c' & 0x1f)) && console_command_cancel(c))
         return;
     request req = key_request(key, view_table[c->view]->name);
     if (req == REQ_NONE)
@@ -1069,6 +1078,7 @@ static void console_free(console_private *p)
     /* Close the connections on their own threads; a server that does not
      * answer keeps its thread, which the exit ends. */
     bool db_stopped = true, monitor_stopped = true;
+    console_command_stop(c);
     if (c->monitor_worker) {
         worker_post(c->monitor_worker, "closing the monitor", close_monitor_run, NULL, c);
         monitor_stopped = worker_stop(c->monitor_worker, NULL, 1000);
@@ -1120,7 +1130,8 @@ static int poll_timeout(console *c, double now)
         if (due < wait)
             wait = due;
     }
-    if (worker_pending(c->database) || (c->monitor_worker && worker_pending(c->monitor_worker)))
+    if (worker_pending(c->database) || (c->monitor_worker && worker_pending(c->monitor_worker)) ||
+        c->command_pid)
         wait = wait < 0.1 ? wait : 0.1; /* the "waiting for" timer */
     if (c->message && c->message_until > now && c->message_until - now < wait)
         wait = c->message_until - now;
@@ -1146,12 +1157,13 @@ static int console_run(const cli_options *opts)
         double now = clock_now();
         monitor_tick(c, now);
         draw(p);
-        struct pollfd fds[3] = {
+        struct pollfd fds[4] = {
             {.fd = 0, .events = POLLIN},
             {.fd = worker_fd(c->database), .events = POLLIN},
             {.fd = c->monitor_worker ? worker_fd(c->monitor_worker) : -1, .events = POLLIN},
+            {.fd = c->command_worker ? worker_fd(c->command_worker) : -1, .events = POLLIN},
         };
-        int n = poll(fds, 3, poll_timeout(c, now));
+        int n = poll(fds, 4, poll_timeout(c, now));
         if (n < 0 && errno != EINTR)
             break;
         /* EINTR is usually SIGWINCH: curses then has a KEY_RESIZE. */
@@ -1159,6 +1171,8 @@ static int console_run(const cli_options *opts)
         worker_collect(c->database, c);
         if (c->monitor_worker)
             worker_collect(c->monitor_worker, c);
+        if (c->command_worker)
+            worker_collect(c->command_worker, c);
     }
     display_stop();
     line_history_close(p->history);

@@ -6,6 +6,7 @@
 #define STEPWISE_CONSOLE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/db.h"
 #include "core/history.h"
@@ -93,6 +94,11 @@ struct console {
     double message_until;
     bool quit;
     bool too_small;
+
+    /* A `:` command's child whose output is captured (commands.c). */
+    worker *command_worker;
+    pid_t command_pid;       /* 0: none running */
+    int command_signals;     /* signals sent to stop it (Esc) */
 };
 
 /* Start the console on a terminal; returns the exit status. */
@@ -135,7 +141,14 @@ void console_input(console *c, const char *label, const char *initial, console_i
 void console_suspend(console *c);
 void console_resume(console *c);
 
+/* Handle a request as a key would: the view first, then the console. */
+void console_do(console *c, request req);
+
 /* `:` commands (commands.c): run one line typed at the prompt. */
 void console_command(console *c, const char *line);
+/* Stop the running `:` command (Esc); false when there is none. */
+bool console_command_cancel(console *c);
+/* At exit: end the running `:` command and its worker. */
+void console_command_stop(console *c);
 
 #endif

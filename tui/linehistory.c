@@ -88,6 +88,11 @@ const char *line_history_path(const line_history *h)
     return h->path;
 }
 
+struct history *line_history_libedit(line_history *h)
+{
+    return h->lines;
+}
+
 void line_history_close(line_history *h)
 {
     if (!h)

@@ -18,6 +18,9 @@ const char *line_history_get(line_history *h, size_t index);
 size_t line_history_count(const line_history *h);
 /* The file, or NULL when there is none (no home folder). */
 const char *line_history_path(const line_history *h);
+/* libedit's History underneath, for el_set(EL_HIST) in the shell. */
+struct history;
+struct history *line_history_libedit(line_history *h);
 /* Append this run's lines to the file and free everything. */
 void line_history_close(line_history *h);
 
