@@ -325,10 +325,12 @@ static bool history_request(void *state, console *c, request req)
         console_input(c, "/", h->filter ? h->filter : "", filter_done, h);
         return true;
     case REQ_RELOAD:
+        /* As the help says for R: the folder and the history too, which
+         * console_reload reads with the events. */
         if (!c->connected)
             console_message(c, STYLE_WARNING, "not connected: no audit events to read");
         else
-            console_reload_events(c);
+            console_reload(c);
         return true;
     default:
         return false;
