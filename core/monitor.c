@@ -26,6 +26,8 @@ struct monitor {
     char **db_oids, **db_names;
     size_t ndbs;
     char *db_stamp;
+    bool want_relation_locks;
+    bool relation_locks_prepared;
 };
 
 #define TIMEOUT_MESSAGE                                                                            \
@@ -276,6 +278,11 @@ void monitor_snapshot_free(monitor_snapshot *s)
         session_free(&s->sessions[i]);
     free(s->sessions);
     free(s->nodes);
+    for (size_t i = 0; i < s->nrelation_locks; i++) {
+        free(s->relation_locks[i].relation);
+        free(s->relation_locks[i].mode);
+    }
+    free(s->relation_locks);
     memset(s, 0, sizeof *s);
 }
 
@@ -771,6 +778,66 @@ static int compare_pid(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Every session's relation locks in this database (the monitor's own
+ * excepted), for the console's predicted-locks tab: which live sessions
+ * hold or wait on the relations a migration will lock. */
+static const char relation_locks_sql[] =
+    "SELECT l.pid, l.relation::regclass::text, l.mode, l.granted"
+    " FROM pg_locks l"
+    " WHERE l.locktype = 'relation' AND l.pid IS NOT NULL AND l.pid <> pg_backend_pid()"
+    "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
+void monitor_want_relation_locks(monitor *m, bool on)
+{
+    m->want_relation_locks = on;
+}
+
+static int compare_relation_lock(const void *a, const void *b)
+{
+    const monitor_relation_lock *x = a, *y = b;
+    if (x->pid != y->pid)
+        return (x->pid > y->pid) - (x->pid < y->pid);
+    int c = strcmp(x->relation, y->relation);
+    return c ? c : strcmp(x->mode, y->mode);
+}
+
+static sw_status refresh_relation_locks(monitor *m, monitor_snapshot *out, sw_error *err)
+{
+    /* Planned on first use only: a monitor that never shows this tab pays
+     * nothing for it. */
+    if (!m->relation_locks_prepared) {
+        sw_status st = db_prepare(m->d, "stepwise_relation_locks", relation_locks_sql, err);
+        if (st != SW_OK)
+            return query_failed(st, err);
+        m->relation_locks_prepared = true;
+    }
+    db_result *r = NULL;
+    sw_status st = db_query_prepared(m->d, "stepwise_relation_locks", 0, NULL, &r, err);
+    if (st != SW_OK)
+        return query_failed(st, err);
+    out->queries++;
+    out->relation_locks = xcalloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->relation_locks);
+    for (int row = 0; row < r->nrows; row++) {
+        const char *pid = db_result_value(r, row, 0), *mode = db_result_value(r, row, 2);
+        char *rel = relation_name(db_result_value(r, row, 1));
+        if (!pid || !mode || !rel) {
+            free(rel); /* a relation dropped meanwhile has no name left */
+            continue;
+        }
+        monitor_relation_lock *l = &out->relation_locks[out->nrelation_locks++];
+        l->pid = atoi(pid);
+        l->relation = rel;
+        l->mode = xstrdup(mode);
+        const char *granted = db_result_value(r, row, 3);
+        l->granted = granted && strcmp(granted, "t") == 0;
+    }
+    db_result_free(r);
+    qsort(out->relation_locks, out->nrelation_locks, sizeof *out->relation_locks,
+          compare_relation_lock);
+    out->have_relation_locks = true;
+    return SW_OK;
+}
+
 sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -849,6 +916,13 @@ sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err)
         }
     }
     monitor_build_tree(out);
+    if (m->want_relation_locks) {
+        st = refresh_relation_locks(m, out, err);
+        if (st != SW_OK) {
+            monitor_snapshot_free(out);
+            return st;
+        }
+    }
     return SW_OK;
 }
 
@@ -875,4 +949,84 @@ sw_status monitor_signal(monitor *m, int pid, bool terminate, bool *done, sw_err
     *done = v && strcmp(v, "t") == 0;
     db_result_free(r);
     return SW_OK;
+}
+
+/* The same columns as the waiters' query (so lock_target reads them),
+ * then granted, fastpath and virtualxid. */
+static const char session_locks_sql[] =
+    "SELECT 'w', l.pid::text, l.locktype, l.mode,"
+    " CASE WHEN l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "  THEN l.relation::regclass::text END,"
+    " l.transactionid::text, l.page::text, l.tuple::text, l.classid::regclass::text,"
+    " l.objid::text, l.objsubid::text, NULL, NULL, l.relation::text,"
+    " NULL, NULL, NULL, NULL, NULL, l.granted, l.fastpath, l.virtualxid"
+    " FROM pg_locks l WHERE l.pid = $1::int";
+
+enum { L_GRANTED = L_PREPARED_AGE + 1, L_FASTPATH, L_VIRTUALXID };
+
+static int compare_lock(const void *a, const void *b)
+{
+    const monitor_lock *x = a, *y = b;
+    if (x->granted != y->granted)
+        return x->granted ? 1 : -1; /* what it waits for first */
+    int c = strcmp(x->locktype, y->locktype);
+    if (c)
+        return c;
+    c = strcmp(x->object, y->object);
+    return c ? c : strcmp(x->mode, y->mode);
+}
+
+sw_status monitor_session_locks(monitor *m, int pid, monitor_lock **out, size_t *count,
+                                sw_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", pid);
+    const char *params[] = {buf};
+    db_result *r = NULL;
+    sw_status st = db_query(m->d, session_locks_sql, 1, params, &r, err);
+    if (st != SW_OK)
+        return query_failed(st, err);
+    monitor_lock *locks = xcalloc(r->nrows ? (size_t)r->nrows : 1, sizeof *locks);
+    size_t n = 0;
+    for (int row = 0; row < r->nrows; row++) {
+        const char *type = db_result_value(r, row, L_LOCKTYPE);
+        const char *mode = db_result_value(r, row, L_MODE);
+        if (!type || !mode)
+            continue;
+        monitor_lock *l = &locks[n++];
+        l->locktype = xstrdup(type);
+        l->mode = xstrdup(mode);
+        const char *granted = db_result_value(r, row, L_GRANTED);
+        const char *fastpath = db_result_value(r, row, L_FASTPATH);
+        l->granted = granted && strcmp(granted, "t") == 0;
+        l->fastpath = fastpath && strcmp(fastpath, "t") == 0;
+        char *rel = relation_name(db_result_value(r, row, L_RELATION));
+        char *object;
+        if (strcmp(type, "relation") == 0)
+            object = xstrdup(rel ? rel : "a relation of another database");
+        else if (strcmp(type, "virtualxid") == 0 && db_result_value(r, row, L_VIRTUALXID))
+            object = xasprintf("virtual transaction %s", db_result_value(r, row, L_VIRTUALXID));
+        else
+            object = lock_target(r, row, rel);
+        l->object = text_escaped(object ? object : type);
+        free(object);
+        free(rel);
+    }
+    db_result_free(r);
+    qsort(locks, n, sizeof *locks, compare_lock);
+    *out = locks;
+    *count = n;
+    return SW_OK;
+}
+
+void monitor_locks_free(monitor_lock *locks, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(locks[i].locktype);
+        free(locks[i].mode);
+        free(locks[i].object);
+    }
+    free(locks);
 }

@@ -61,6 +61,14 @@ typedef struct monitor_node {
     size_t blocked_total;   /* ... directly or through others */
 } monitor_node;
 
+/* A relation lock held or wanted by a session (monitor_want_relation_locks). */
+typedef struct monitor_relation_lock {
+    int pid;
+    char *relation;         /* schema.table as in monitor_session.relation */
+    char *mode;             /* "AccessExclusiveLock" as in pg_locks.mode */
+    bool granted;
+} monitor_relation_lock;
+
 typedef struct monitor_snapshot {
     monitor_session *sessions;
     size_t nsessions;
@@ -73,7 +81,22 @@ typedef struct monitor_snapshot {
     double oldest_wait;     /* seconds; < 0 when nobody waits */
     bool hidden;            /* some rows showed <insufficient privilege> */
     int queries;            /* round trips this refresh took (1 or 2) */
+    /* Every session's relation locks in the current database, by pid then
+     * relation; only when asked for with monitor_want_relation_locks. */
+    monitor_relation_lock *relation_locks;
+    size_t nrelation_locks;
+    bool have_relation_locks;
 } monitor_snapshot;
+
+/* One lock of one session (monitor_session_locks). */
+typedef struct monitor_lock {
+    char *locktype;         /* relation, transactionid, virtualxid, ... */
+    char *mode;
+    char *object;           /* what it is on, in words: "public.t",
+                               "transaction 1234", "advisory lock 42" */
+    bool granted;
+    bool fastpath;
+} monitor_lock;
 
 typedef struct monitor monitor;
 
@@ -96,6 +119,16 @@ int monitor_pid(const monitor *m);
  * again at its next tick, never in a loop. */
 sw_status monitor_refresh(monitor *m, monitor_snapshot *out, sw_error *err);
 void monitor_snapshot_free(monitor_snapshot *s);
+
+/* Whether the next refreshes also read every session's relation locks
+ * (one more round trip each; off by default). */
+void monitor_want_relation_locks(monitor *m, bool on);
+
+/* The locks backend pid holds or waits for, waited-for first, relation
+ * names resolved; text from the server escaped. */
+sw_status monitor_session_locks(monitor *m, int pid, monitor_lock **out, size_t *count,
+                                sw_error *err);
+void monitor_locks_free(monitor_lock *locks, size_t count);
 
 /* Build nodes, roots, counts from sessions (with their blockers). Pure:
  * monitor_refresh calls it, and tests call it on made-up sessions. */

@@ -990,6 +990,107 @@ static void test_refresh_timeout(void **state)
     monitor_snapshot_free(&s);
 }
 
+/* The relation locks of every session, on request only: one more round
+ * trip then, none by default; the holder's granted lock and the waiter's
+ * wanted one, both on public.t. */
+static const monitor_relation_lock *find_relation_lock(const monitor_snapshot *s, int pid,
+                                                       const char *relation)
+{
+    for (size_t i = 0; i < s->nrelation_locks; i++)
+        if (s->relation_locks[i].pid == pid && strcmp(s->relation_locks[i].relation, relation) == 0)
+            return &s->relation_locks[i];
+    return NULL;
+}
+
+static void test_relation_locks(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-rl-holder"), *w = helper(f, "mt-rl-waiter");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN SHARE MODE");
+    send_waiting(w, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    int hp = PQbackendPID(h), wp = PQbackendPID(w);
+    wait_until_waiting(f, wp);
+
+    monitor_snapshot s;
+    refresh(f, &s);
+    assert_int_equal(s.queries, 2); /* the default path: activity and waiters */
+    assert_false(s.have_relation_locks);
+    assert_int_equal(s.nrelation_locks, 0);
+    monitor_snapshot_free(&s);
+
+    monitor_want_relation_locks(f->m, true);
+    refresh(f, &s);
+    assert_int_equal(s.queries, 3);
+    assert_true(s.have_relation_locks);
+    const monitor_relation_lock *held = find_relation_lock(&s, hp, "public.t");
+    const monitor_relation_lock *wanted = find_relation_lock(&s, wp, "public.t");
+    if (!held || !wanted)
+        fail_msg("expected the holder's and the waiter's locks on public.t");
+    assert_string_equal(held->mode, "ShareLock");
+    assert_true(held->granted);
+    assert_string_equal(wanted->mode, "AccessExclusiveLock");
+    assert_false(wanted->granted);
+    /* Sorted by pid, then relation; the monitor's own locks are not there. */
+    for (size_t i = 0; i < s.nrelation_locks; i++) {
+        assert_int_not_equal(s.relation_locks[i].pid, monitor_pid(f->m));
+        if (i > 0)
+            assert_true(s.relation_locks[i - 1].pid <= s.relation_locks[i].pid);
+    }
+    monitor_snapshot_free(&s);
+
+    monitor_want_relation_locks(f->m, false);
+    refresh(f, &s);
+    assert_int_equal(s.queries, 2);
+    assert_false(s.have_relation_locks);
+    monitor_snapshot_free(&s);
+}
+
+/* One session's locks: what it waits for first, then what it holds, with
+ * the relation named. */
+static void test_session_locks(void **state)
+{
+    fixture *f = *state;
+    PGconn *h = helper(f, "mt-sl-holder"), *w = helper(f, "mt-sl-waiter");
+    exec_ok(h, "BEGIN; LOCK TABLE t IN SHARE MODE; SELECT pg_advisory_xact_lock(42)");
+    send_waiting(w, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    int hp = PQbackendPID(h), wp = PQbackendPID(w);
+    wait_until_waiting(f, wp);
+    sw_error err = {0};
+    monitor_lock *locks = NULL;
+    size_t n = 0;
+    if (monitor_session_locks(f->m, wp, &locks, &n, &err) != SW_OK)
+        fail_msg("monitor_session_locks: %s", err.message);
+    assert_true(n >= 2);
+    assert_false(locks[0].granted);
+    assert_string_equal(locks[0].locktype, "relation");
+    assert_string_equal(locks[0].mode, "AccessExclusiveLock");
+    assert_string_equal(locks[0].object, "public.t");
+    for (size_t i = 1; i < n; i++)
+        assert_true(locks[i].granted);
+    monitor_locks_free(locks, n);
+
+    if (monitor_session_locks(f->m, hp, &locks, &n, &err) != SW_OK)
+        fail_msg("monitor_session_locks: %s", err.message);
+    bool share = false, advisory = false, vxid = false;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(locks[i].granted);
+        share = share || (strcmp(locks[i].object, "public.t") == 0 &&
+                          strcmp(locks[i].mode, "ShareLock") == 0);
+        advisory = advisory || strcmp(locks[i].object, "advisory lock 42") == 0;
+        vxid = vxid || strncmp(locks[i].object, "virtual transaction ", 20) == 0;
+    }
+    assert_true(share);
+    assert_true(advisory);
+    assert_true(vxid);
+    monitor_locks_free(locks, n);
+
+    /* A pid with no session: no locks, no error. */
+    if (monitor_session_locks(f->m, 999999, &locks, &n, &err) != SW_OK)
+        fail_msg("monitor_session_locks: %s", err.message);
+    assert_int_equal(n, 0);
+    monitor_locks_free(locks, n);
+}
+
 static void test_sqlite_refused(void **state)
 {
     (void)state;
@@ -1020,6 +1121,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_before_14, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relation_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_locks, setup, teardown),
         cmocka_unit_test(test_sqlite_refused),
     };
     return cmocka_run_group_tests_name("monitor_pg", tests, NULL, NULL);
