@@ -84,6 +84,7 @@ struct console {
     double next_refresh;     /* when the next refresh is due */
     bool refresh_running;
     bool paused;
+    bool want_relation_locks; /* snapshots carry every session's relation locks */
 
     /* The screen. */
     int view;                /* enum console_view shown now */
