@@ -1069,6 +1069,21 @@ static void close_monitor_run(void *arg)
 /* A console whose workers did not stop (see console_free). */
 static console_private *console_left_behind;
 
+/* worker_stop drops a close job its worker has not picked up yet: its
+ * done() then closes (that worker is idle by then); after a run, nothing
+ * is left to close. */
+static void close_db_done(void *context, void *arg)
+{
+    (void)context;
+    close_db_run(arg);
+}
+
+static void close_monitor_done(void *context, void *arg)
+{
+    (void)context;
+    close_monitor_run(arg);
+}
+
 static void console_free(console_private *p)
 {
     console *c = &p->pub;
@@ -1080,10 +1095,10 @@ static void console_free(console_private *p)
     bool db_stopped = true, monitor_stopped = true;
     console_command_stop(c);
     if (c->monitor_worker) {
-        worker_post(c->monitor_worker, "closing the monitor", close_monitor_run, NULL, c);
+        worker_post(c->monitor_worker, "closing the monitor", close_monitor_run, close_monitor_done, c);
         monitor_stopped = worker_stop(c->monitor_worker, NULL, 1000);
     }
-    worker_post(c->database, "closing the connection", close_db_run, NULL, c);
+    worker_post(c->database, "closing the connection", close_db_run, close_db_done, c);
     db_stopped = worker_stop(c->database, NULL, 1000);
     if (!db_stopped || !monitor_stopped) {
         /* Their data may still be in use: kept, and reachable, until the
