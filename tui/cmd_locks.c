@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <langinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/audit.h"
 #include "core/db.h"
+#include "core/history.h"
 #include "core/json.h"
 #include "core/monitor.h"
 #include "core/util.h"
 #include "tui/cli.h"
+#include "tui/session_action.h"
 
 #define LOCKS_USAGE                                                                         \
     "Usage: stepwise locks [--db TARGET] [--json] [--watch[=S]] [--min-wait DUR] "          \
@@ -48,23 +48,6 @@ static bool parse_pid(const char *text, int *out)
     return true;
 }
 
-/* "3.2s", "4m05s", "2h03m"; "-" when unknown. */
-static void format_age(char *buf, size_t size, double secs)
-{
-    if (secs < 0) {
-        snprintf(buf, size, "-");
-    } else if (secs < 59.95) {
-        long tenths = (long)(secs * 10.0 + 0.5);
-        snprintf(buf, size, "%ld.%lds", tenths / 10, tenths % 10);
-    } else if (secs < 3600) {
-        long s = (long)secs;
-        snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-    } else {
-        long m = (long)(secs / 60);
-        snprintf(buf, size, "%ldh%02ldm", m / 60, m % 60);
-    }
-}
-
 static int terminal_width(void)
 {
     struct winsize ws;
@@ -78,12 +61,6 @@ static int terminal_width(void)
             return (int)v;
     }
     return isatty(STDOUT_FILENO) ? 80 : 160;
-}
-
-static bool locale_is_utf8(void)
-{
-    const char *codeset = nl_langinfo(CODESET);
-    return codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
 /* Characters shown, counting each UTF-8 sequence once. */
@@ -232,7 +209,7 @@ static void session_line(const locks_view *v, strbuf *line, size_t prefix_cols,
     append_escaped(line, s->state);
     if (s->waiting) {
         char age[32];
-        format_age(age, sizeof age, s->wait_age);
+        session_age_text(age, sizeof age, s->wait_age);
         strbuf_appendf(line, " waits %s for ", age);
         append_escaped(line, s->wanted_mode);
         if (s->relation && *s->relation) {
@@ -270,7 +247,7 @@ static void print_text(locks_view *v, const monitor_snapshot *s)
     compute_visibility(v, s, &vis);
     summary sum = summarise(s, &vis);
     char oldest[32];
-    format_age(oldest, sizeof oldest, sum.oldest);
+    session_age_text(oldest, sizeof oldest, sum.oldest);
     printf("sessions: %zu, waiting: %zu, root blockers: %zu, oldest wait: %s\n", sum.sessions,
            sum.waiting, sum.roots, oldest);
     if (s->hidden && !v->hidden_told) {
@@ -280,37 +257,13 @@ static void print_text(locks_view *v, const monitor_snapshot *s)
 
     /* last[k]: the visible node last printed at depth k is the last child. */
     bool last[JSON_MAX_DEPTH * 4] = {false};
-    const size_t maxd = sizeof last / sizeof last[0] - 1;
-    const char *tee = v->utf8 ? "\xe2\x94\x9c\xe2\x94\x80 " : "|- ";
-    const char *elbow = v->utf8 ? "\xe2\x94\x94\xe2\x94\x80 " : "`- ";
-    const char *bar = v->utf8 ? "\xe2\x94\x82  " : "|  ";
     strbuf line = {0};
     for (size_t i = 0; i < s->nnodes; i++) {
         if (!vis.node[i])
             continue;
-        size_t d = s->nodes[i].depth;
-        /* Is this the last visible child of its parent? */
-        bool is_last = true;
-        for (size_t j = i + 1; j < s->nnodes; j++) {
-            if (s->nodes[j].depth < d)
-                break;
-            if (s->nodes[j].depth == d && vis.node[j]) {
-                is_last = false;
-                break;
-            }
-        }
-        if (d <= maxd)
-            last[d] = is_last;
         strbuf_reset(&line);
-        size_t cols = 0;
-        for (size_t k = 1; k < d; k++) {
-            strbuf_append(&line, k <= maxd && last[k] ? "   " : bar);
-            cols += 3;
-        }
-        if (d > 0) {
-            strbuf_append(&line, is_last ? elbow : tee);
-            cols += 3;
-        }
+        size_t cols = session_tree_prefix(&line, s, vis.node, i, last,
+                                          sizeof last / sizeof last[0], v->utf8);
         session_line(v, &line, cols, &s->sessions[s->nodes[i].session], &s->nodes[i]);
         printf("%s\n", strbuf_str(&line));
     }
@@ -495,56 +448,46 @@ static int run_watch(locks_view *v, monitor *m, double interval)
     return SW_OK;
 }
 
-static const char *actor_db_user(const db_target *target, char **owned)
-{
-    *owned = NULL;
-    db *d = NULL;
-    sw_error err = {0};
-    if (db_open(target, DB_OPEN_EXISTING, &d, &err) != SW_OK)
-        return NULL;
-    db_result *r = NULL;
-    if (db_query(d, "select current_user", 0, NULL, &r, &err) == SW_OK && r->nrows == 1 &&
-        db_result_value(r, 0, 0))
-        *owned = xstrdup(db_result_value(r, 0, 0));
-    if (r)
-        db_result_free(r);
-    db_close(d);
-    return *owned;
-}
-
-static int record(const db_target *target, const char *action, int pid,
+/* The audit of a cancel or terminate, as the console's views write it:
+ * the local file, and the events table when there is one. */
+static int record(const cli_options *opts, const db_target *target, const char *action, int pid,
                   const monitor_session *s, const char *outcome, const char *detail)
 {
-    char *db_user = NULL;
-    audit_actor actor = {0};
-    actor.db_user = actor_db_user(target, &db_user);
-    audit_actor_system(&actor);
-    audit_event ev = {0};
-    ev.action = action;
-    ev.database = target->display;
-    ev.target_pid = pid;
-    ev.target_user = s ? s->user : NULL;
-    ev.target_query = s ? s->query : NULL;
-    ev.outcome = outcome;
-    ev.detail = detail;
+    db *d = NULL;
+    history_table table = {0};
+    bool have_table = false;
     sw_error err = {0};
-    char *path = audit_default_path(getenv("XDG_STATE_HOME"), getenv("HOME"), &err);
+    if (db_open(target, DB_OPEN_EXISTING, &d, &err) == SW_OK)
+        have_table = history_table_init(d, opts->table, &table, &err) == SW_OK;
+    sw_error_clear(&err);
+    char *note = NULL;
     int rc = SW_OK;
-    if (!path || audit_append(path, &actor, &ev, &err) != SW_OK) {
+    if (session_audit(d, have_table ? &table : NULL, target->display, action, pid,
+                      s ? s->user : NULL, s ? s->query : NULL, outcome, detail, &note,
+                      &err) != SW_OK) {
         char *shown = text_escaped(err.message);
         fprintf(stderr, "stepwise: not audited: %s\n", shown);
         free(shown);
         rc = SW_FAILED;
     }
-    free(path);
-    free(db_user);
+    if (note) {
+        char *shown = text_escaped(note);
+        fprintf(stderr, "stepwise: %s\n", shown);
+        free(shown);
+        free(note);
+    }
+    sw_error_clear(&err);
+    if (have_table)
+        history_table_free(&table);
+    if (d)
+        db_close(d);
     return rc;
 }
 
 static bool confirm(const char *verb, const monitor_session *s)
 {
     char age[32];
-    format_age(age, sizeof age, s->xact_age);
+    session_age_text(age, sizeof age, s->xact_age);
     strbuf q = {0};
     strbuf_appendf(&q, "%s pid %d (", verb, s->pid);
     append_escaped(&q, s->user);
@@ -572,7 +515,7 @@ static int run_signal(const cli_options *opts, const db_target *target, monitor 
     sw_error err = {0};
     if (pid == monitor_pid(m)) {
         fprintf(stderr, "stepwise: pid %d is the monitor's own connection; refused\n", pid);
-        record(target, action, pid, NULL, "refused", "the monitor's own connection");
+        record(opts, target, action, pid, NULL, "refused", "the monitor's own connection");
         return SW_FAILED;
     }
     monitor_snapshot snap;
@@ -589,7 +532,7 @@ static int run_signal(const cli_options *opts, const db_target *target, monitor 
     if (!opts->yes) {
         if (!confirm(verb, s)) {
             printf("Nothing done.\n");
-            record(target, action, pid, s, "refused", "declined at the confirmation");
+            record(opts, target, action, pid, s, "refused", "declined at the confirmation");
             monitor_snapshot_free(&snap);
             return SW_FAILED;
         }
@@ -611,7 +554,7 @@ static int run_signal(const cli_options *opts, const db_target *target, monitor 
         printf("%s pid %d: done\n", terminate ? "Terminated" : "Cancelled the query of", pid);
         rc = SW_OK;
     }
-    if (record(target, action, pid, s, outcome, NULL) != SW_OK && rc == SW_OK)
+    if (record(opts, target, action, pid, s, outcome, NULL) != SW_OK && rc == SW_OK)
         rc = SW_FAILED;
     free(outcome);
     monitor_snapshot_free(&snap);
@@ -679,7 +622,7 @@ int cmd_locks(const cli_options *opts, int argc, char **argv)
         db_target_free(&target);
         return report_error(&err);
     }
-    v.utf8 = locale_is_utf8();
+    v.utf8 = session_utf8();
     v.width = terminal_width();
     int rc;
     if (pid_text) {
