@@ -220,6 +220,15 @@ tap_is "$(printf '%s\n' "$screen" | sed -n '4,22p' | awk 'NF {print $3}' | tr '\
     "sleeper " "only the matching session shows"
 screen_keys / C-u Enter
 tap_ok "an empty filter shows all again" screen_wait_for "reader"
+# A migration's session (its application name says so) stands out.
+session "stepwise migrate 0002" 9 'select 2;'
+tap_ok "a migration's session shows" screen_wait_for "stepwise migrate"
+screen_keys g # the selection off it
+sleep 0.3
+styled=$(tmux -S "$screen_socket" capture-pane -e -p -t test)
+tap_ok "highlighted as the migration's own" \
+    test -n "$(sgr_of 'stepwise migrate')" -a "$(sgr_of 'stepwise migrate')" != "$(sgr_of sleeper)" \
+    -a "$(sgr_of 'stepwise migrate')" != "$(sgr_of idler)"
 screen_keys q
 sleep 0.5
 screen_stop
