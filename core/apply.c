@@ -304,11 +304,14 @@ struct runner {
     bool waiting;
     run_result result;
 
-    /* After runner_backup: the schema before the migration in progress. */
+    /* After runner_backup: the latest snapshot of the run, where it was
+     * taken, and the migrations committed since (first..last, how many). */
     bool snapshots;
-    bool before_current;   /* `before` is the schema as it is now */
-    bool before_valid;     /* `before` is the schema before the migration in progress */
     schema_snapshot before;
+    char *backup_path;     /* the run's snapshot, saved */
+    char *before_version;  /* NULL: `before` is the run's; else taken before this version */
+    char *since_first, *since_last;
+    size_t since;
 };
 
 static double now_seconds(void)
@@ -448,6 +451,10 @@ void runner_close(runner *r)
     free(r->blockers);
     run_result_free(&r->result);
     schema_snapshot_free(&r->before);
+    free(r->backup_path);
+    free(r->before_version);
+    free(r->since_first);
+    free(r->since_last);
     free(r);
 }
 
@@ -456,6 +463,17 @@ void runner_close(runner *r)
 static db *event_db(runner *r)
 {
     return r->lockconn ? r->lockconn : r->work;
+}
+
+/* `before` was just taken (before `version`, NULL: before the run). */
+static void forget_since(runner *r, const char *version)
+{
+    free(r->before_version);
+    r->before_version = version ? xstrdup(version) : NULL;
+    free(r->since_first);
+    free(r->since_last);
+    r->since_first = r->since_last = NULL;
+    r->since = 0;
 }
 
 sw_status runner_create_history(runner *r, sw_error *err)
@@ -481,7 +499,9 @@ sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err)
     if (st != SW_OK)
         return st;
     r->snapshots = true;
-    r->before_current = true;
+    free(r->backup_path);
+    r->backup_path = xstrdup(*path);
+    forget_since(r, NULL);
     char *detail = xasprintf("schema before the run saved to %s (%zu objects)", *path,
                              r->before.count);
     sw_error e = {0};
@@ -491,27 +511,44 @@ sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err)
 }
 
 /* Before a migration: the schema as it is, for the check after a
- * failure. The run's backup serves its first migration; a no-transaction
- * migration, which can leave half its work behind, gets a fresh one. A
- * transactional migration after others committed is not snapshotted: a
- * snapshot costs more than the light migration itself (bench/apply), and
- * the server's rollback is what keeps it whole; its failure says the
- * schema was not compared. */
+ * failure. The latest snapshot serves while nothing was committed since
+ * it; a no-transaction migration, which can leave half its work behind,
+ * gets a fresh one, and so does every migration with snapshot_each. A
+ * transactional one after others committed is otherwise not snapshotted:
+ * a snapshot costs more than a light migration (bench/apply), and the
+ * server's rollback is what keeps it whole; its failure is compared with
+ * the latest snapshot, saying so. */
 static void snapshot_before(runner *r, const migration_run *run)
 {
-    if (r->snapshots && !r->before_current && !run->transactional) {
-        sw_error e = {0};
-        schema_snapshot_free(&r->before);
-        r->before_current = schema_snapshot_take(r->work, &r->table, &r->before, &e) == SW_OK;
+    if (!r->snapshots || !r->since || (run->transactional && !r->settings.snapshot_each))
+        return;
+    schema_snapshot now = {0};
+    sw_error e = {0};
+    if (schema_snapshot_take(r->work, &r->table, &now, &e) != SW_OK) {
+        schema_snapshot_free(&now);
+        return; /* the older one still serves, named as such */
     }
-    r->before_valid = r->before_current;
-    r->before_current = false; /* whatever runs next may change it */
+    schema_snapshot_free(&r->before);
+    r->before = now;
+    forget_since(r, run->m->version);
+}
+
+/* A migration committed: `before` no longer shows the schema as it is. */
+static void committed_since(runner *r, const char *version)
+{
+    if (!r->snapshots)
+        return;
+    if (!r->since_first)
+        r->since_first = xstrdup(version);
+    free(r->since_last);
+    r->since_last = xstrdup(version);
+    r->since++;
 }
 
 /* After a failure: does anything of the migration remain? */
 static void check_remains(runner *r)
 {
-    if (!r->before_valid)
+    if (!r->snapshots)
         return;
     schema_snapshot now = {0};
     schema_diff d = {0};
@@ -521,6 +558,18 @@ static void check_remains(runner *r)
         r->result.schema_checked = true;
         r->result.remains = d.count ? schema_diff_text(&d) : NULL;
         schema_diff_free(&d);
+        if (r->since) {
+            char *taken = r->before_version ? xasprintf("before %s", r->before_version)
+                                            : xasprintf("before the run (%s)", r->backup_path);
+            r->result.compared_with = xasprintf("the snapshot taken %s, not with one taken "
+                                                "just before %s",
+                                                taken, r->run->m->version);
+            r->result.committed_since =
+                r->since == 1 ? xstrdup(r->since_first)
+                              : xasprintf("%s..%s, %zu migrations", r->since_first,
+                                          r->since_last, r->since);
+            free(taken);
+        }
     }
     schema_snapshot_free(&now);
 }
@@ -968,14 +1017,28 @@ void runner_result(runner *r, run_result *out)
     if (!run->transactional)
         strbuf_appendf(&detail, "%ssteps_done %zu of %zu", detail.len ? "; " : "",
                        out->steps_done, run->parsed.count);
-    if (out->schema_checked && !out->remains)
+    if (out->schema_checked && out->compared_with) {
+        char *what = out->remains ? text_one_line(out->remains) : NULL;
+        strbuf_appendf(&detail, "%sschema compared with %s: ", detail.len ? "; " : "",
+                       out->compared_with);
+        if (what)
+            strbuf_appendf(&detail, "changed since by the migrations this run committed (%s): %s",
+                           out->committed_since, what);
+        else
+            strbuf_append(&detail, "no difference, so nothing of the migration remains");
+        free(what);
+    } else if (out->schema_checked && !out->remains) {
         strbuf_appendf(&detail, "%sschema as before the migration", detail.len ? "; " : "");
-    else if (out->schema_checked) {
+    } else if (out->schema_checked) {
         char *what = text_one_line(out->remains);
         strbuf_appendf(&detail, "%sschema changed by the migration: %s", detail.len ? "; " : "",
                        what);
         free(what);
     }
+    /* What the latest snapshot no longer shows: a committed migration, or
+     * whatever a no-transaction one did before it stopped. */
+    if (out->outcome == RUN_OK || out->outcome == RUN_SKIPPED || !run->transactional)
+        committed_since(r, run->m->version);
     sw_error e = {0};
     if (out->outcome == RUN_OK && run->transactional) {
         /* The events row went in with the migration's own transaction;
@@ -1001,6 +1064,8 @@ void run_result_free(run_result *res)
     free(res->message);
     free(res->blockers);
     free(res->hint);
+    free(res->compared_with);
+    free(res->committed_since);
     free(res->remains);
     memset(res, 0, sizeof *res);
 }

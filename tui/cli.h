@@ -37,6 +37,7 @@ typedef struct cli_options {
     bool down;                     /* diff --down: the rollback */
     bool dry_run;                  /* plan --dry-run */
     const char *shadow;            /* diff/plan --dry-run --shadow DB */
+    bool snapshot_each;            /* up/down/goto: a schema snapshot before every migration */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */

@@ -423,12 +423,41 @@ static int save_schema(context *c)
     return SW_OK;
 }
 
-/* After a failure: whether the schema is as before the migration. */
-static void print_remains(const run_result *res)
+/* Lines of a text on stderr, each indented, control characters escaped. */
+static void print_indented(const char *text)
+{
+    strbuf sb = {0};
+    text_escape_control(&sb, text, true);
+    const char *p = strbuf_str(&sb);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        fprintf(stderr, "%s%.*s\n", n ? "    " : "", (int)n, p);
+        p += n + (p[n] ? 1 : 0);
+    }
+    strbuf_free(&sb);
+}
+
+/* After a failure: whether the schema is as before the migration, or,
+ * without a snapshot of its own, what changed since an older one. */
+static void print_remains(const run_result *res, const char *version)
 {
     if (!res->schema_checked) {
-        fprintf(stderr, "  schema not compared: migrations committed since the last snapshot "
-                        "(taken before the run and before each no-transaction migration)\n");
+        fprintf(stderr, "  schema not compared: no snapshot of it could be taken\n");
+        return;
+    }
+    if (res->compared_with) {
+        char *with = text_escaped(res->compared_with);
+        if (res->remains) {
+            fprintf(stderr, "  schema compared with %s: changed since by the migrations this "
+                            "run committed (%s):\n",
+                    with, res->committed_since);
+            print_indented(res->remains);
+        } else {
+            fprintf(stderr, "  schema compared with %s: no difference, so nothing of %s "
+                            "remains\n",
+                    with, version);
+        }
+        free(with);
         return;
     }
     if (!res->remains) {
@@ -436,15 +465,7 @@ static void print_remains(const run_result *res)
         return;
     }
     fprintf(stderr, "  schema compared with the snapshot taken before it; what remains:\n");
-    strbuf sb = {0};
-    text_escape_control(&sb, res->remains, true);
-    const char *p = strbuf_str(&sb);
-    while (*p) {
-        size_t n = strcspn(p, "\n");
-        fprintf(stderr, "    %.*s\n", (int)n, p);
-        p += n + (p[n] ? 1 : 0);
-    }
-    strbuf_free(&sb);
+    print_indented(res->remains);
 }
 
 /* up, down, goto, redo and resume share this: plan, preflight, confirm
@@ -516,7 +537,7 @@ static int run_plan(const cli_options *opts, context *c, plan *p, const run_sett
             print_blockers("  blocked by:", res.blockers);
             if (res.hint)
                 fprintf(stderr, "  hint: %s\n", res.hint);
-            print_remains(&res);
+            print_remains(&res, e->version);
             if (runs[i].transactional)
                 fprintf(stderr, "  version %s was rolled back; the database is as before it\n",
                         e->version);

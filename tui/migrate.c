@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "tui/migrate.h"
@@ -167,6 +168,10 @@ run_settings settings_from(const cli_options *opts, sw_error *err, bool *ok)
         }
         free(s);
     }
+    /* A snapshot before every migration when a person confirms each one
+     * anyway (it costs 15 to 25 ms), or when asked. */
+    rs.snapshot_each = opts->snapshot_each ||
+                       (!opts->yes && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
     audit_actor_system(&rs.actor);
     sw_error e = {0};
     free(audit_path_owned);

@@ -4,7 +4,8 @@
 # afterwards (its whole schema as the sqlite3 shell dumps it, its rows,
 # the history); a failing statement; the dry_run audit event. Also the
 # schema snapshot saved before every changing run, and the check after
-# a failed migration that nothing of it remains.
+# a failed migration that nothing of it remains (with a snapshot taken just
+# before it, or the run's older one, named as such; --snapshot-each).
 . "$top_srcdir/tests/harness/tap.sh"
 
 command -v sqlite3 >/dev/null 2>&1 || tap_skip_all "no sqlite3 command to look at the database"
@@ -110,5 +111,43 @@ tap_like "$err" "schema compared with the snapshot taken before it: nothing rema
     "and after its rollback nothing remains"
 tap_like "$(q "select detail from stepwise_events where action = 'apply' order by id desc limit 1")" \
     "schema as before the migration" "the audit event says so"
+
+# A transactional migration failing after others committed in the same run
+# has no snapshot of its own (--yes: about 10 ms each would slow long runs
+# of light migrations); it is compared with the run's, and says so.
+rm "$m/0004_bad.up.sql"
+lines "$m/0004_t4.up.sql" 'create table t4 (id int);'
+lines "$m/0004_t4.down.sql" 'drop table t4;'
+lines "$m/0005_rows.up.sql" "insert into books (title, price) values ('d', 40);"
+lines "$m/0005_rows.down.sql" "delete from books where title = 'd';"
+lines "$m/0006_bad.up.sql" 'create table t6 (id int);' 'insert into nowhere values (1);'
+stepwise_run up --yes --dir "$m" --db "$db"
+tap_is "$rc" 1 "three migrations, the third failing: exit 1"
+saved=$(ls -t "$tmp"/state/stepwise/snapshots/a.db-*.schema | head -n 1)
+tap_like "$err" "schema compared with the snapshot taken before the run ($saved), not with one taken just before 0006: changed since by the migrations this run committed (0004..0005, 2 migrations):
+    + table t4" \
+    "compared with the run's snapshot, saying so, and naming the migrations committed since"
+tap_unlike "$err" "t6" "nothing of 0006 remains"
+tap_unlike "$err" "snapshot taken before it" "never claiming a snapshot taken just before 0006"
+tap_like "$(q "select detail from stepwise_events where action = 'apply' order by id desc limit 1")" \
+    "schema compared with the snapshot taken before the run ($saved), not with one taken just before 0006: changed since by the migrations this run committed (0004..0005, 2 migrations): + table t4" \
+    "the audit event says the same"
+stepwise_run down -n 2 --yes --dir "$m" --db "$db"
+
+stepwise_run up --yes --snapshot-each --dir "$m" --db "$db"
+tap_is "$rc" 1 "the same run with --snapshot-each: exit 1"
+tap_like "$err" "schema compared with the snapshot taken before it: nothing remains" \
+    "compared with a snapshot taken just before 0006"
+tap_unlike "$err" "taken before the run" "not with the run's"
+tap_like "$(q "select detail from stepwise_events where action = 'apply' order by id desc limit 1")" \
+    "schema as before the migration" "the audit event says so"
+stepwise_run down -n 1 --yes --dir "$m" --db "$db"
+
+stepwise_run up --yes --dir "$m" --db "$db"
+tap_like "$err" "not with one taken just before 0006: no difference, so nothing of 0006 remains" \
+    "after a migration that changed only rows, the run's snapshot shows that nothing remains"
+tap_like "$(q "select detail from stepwise_events where action = 'apply' order by id desc limit 1")" \
+    "not with one taken just before 0006: no difference, so nothing of the migration remains" \
+    "the audit event says so"
 
 tap_done

@@ -7,7 +7,9 @@
 # migrations applied before it committed, with exit status 0; Ctrl-C at
 # the prompt stops with 130. The answer can be edited (x, Backspace, y is
 # y). --yes asks nothing. Checked on screen, in the history and events
-# tables, in the schema and in the audit file.
+# tables, in the schema and in the audit file. A run asked on a terminal
+# snapshots the schema before each migration: a failure is compared with
+# the schema just before it.
 . "$top_srcdir/tests/harness/tap.sh"
 . "$top_srcdir/tests/harness/screen.sh"
 . "$top_srcdir/tests/screen/migrate_screen.sh"
@@ -171,5 +173,24 @@ tap_like "$screen" "step$n:0" "exit status 0"
 tap_is "$(versions),$(has_email)" "0001,0002,0" "0003's row and column are gone"
 tap_is "$(audit_moves)" "$(applied 0001; applied 0002; applied 0003; rolled_back 0003)" \
     "the audit file adds the apply and the rollback of 0003"
+n=$((n + 1))
+
+# 4. A person answers each question anyway, so each migration gets a
+# schema snapshot of its own: a failure after another migration committed
+# in the same run is compared with the schema just before it.
+printf '%s\n' 'CREATE TABLE tags (id integer);' 'INSERT INTO nowhere VALUES (1);' \
+    >"$m/0004_fails.up.sql"
+run up "step$n"
+screen_wait_for "Apply 0003_add_email? [y/N/q]" "$wait_s" || tap_result 1 "0003 is asked"
+screen_keys y Enter
+screen_wait_for "Apply 0004_fails? [y/N/q]" "$wait_s" || tap_result 1 "0004 is asked"
+screen_keys y Enter
+tap_ok "the failing 0004 ends the command" screen_wait_for "step$n:" "$wait_s"
+tap_like "$screen" "applying 0004 fails ... failed" "0004 fails after 0003 committed"
+tap_like "$screen" "schema compared with the snapshot taken before it: nothing remains" \
+    "compared with a snapshot taken just before 0004, not the run's"
+tap_like "$screen" "step$n:1" "exit status 1"
+tap_is "$(versions),$(tables)" "0001,0002,0003,posts,users" "0003 stays applied, 0004 left nothing"
+rm "$m/0004_fails.up.sql"
 
 tap_done
