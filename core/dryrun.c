@@ -21,6 +21,12 @@ struct dry_run {
     const history_table *t;
     migration_run *runs;
     size_t nruns, focus;
+    migration_run *undo;      /* committed: the put-back runs, after runs[] */
+    size_t nundo;
+    bool committed;
+    bool in_transaction;      /* committed: a transactional migration's, open */
+    char *lock_timeout;       /* the setting, e.g. "1s" */
+    bool have_start, have_before, have_after;
     bool pg;
     size_t mi, si;            /* the statement running now */
     bool busy, cancel_sent;
@@ -297,19 +303,60 @@ static void stop(dry_run *dr, const char *message)
     dr->ended = true;
 }
 
+/* Migration i of the dry run: runs[], then undo[]. */
+static migration_run *run_at(dry_run *dr, size_t i)
+{
+    return i < dr->nruns ? &dr->runs[i] : &dr->undo[i - dr->nruns];
+}
+
+/* Before a migration's first statement: its timeouts, and (committed)
+ * its own transaction, or autocommit for a no-transaction one. */
+static sw_status open_migration(dry_run *dr, const migration_run *run, sw_error *err)
+{
+    const char *stmt = run->statement_timeout ? run->statement_timeout : "0";
+    char *sql = NULL;
+    if (!dr->committed)
+        sql = dr->pg ? xasprintf("SET LOCAL statement_timeout = '%s'", stmt) : NULL;
+    else if (run->transactional)
+        sql = dr->pg ? xasprintf("BEGIN; SET LOCAL lock_timeout = '%s'; "
+                                 "SET LOCAL statement_timeout = '%s'",
+                                 dr->lock_timeout, stmt)
+                     : xstrdup("BEGIN IMMEDIATE");
+    else
+        sql = dr->pg ? xasprintf("SET lock_timeout = '%s'; SET statement_timeout = '%s'",
+                                 dr->lock_timeout, stmt)
+                     : NULL;
+    sw_status st = sql ? db_exec(dr->d, sql, err) : SW_OK;
+    free(sql);
+    if (st == SW_OK && dr->committed && run->transactional)
+        dr->in_transaction = true;
+    return st;
+}
+
+/* After a migration's last statement (committed): its transaction
+ * commits, and the session holds none of its locks any more. */
+static sw_status close_migration(dry_run *dr, sw_error *err)
+{
+    if (!dr->in_transaction)
+        return SW_OK;
+    dr->in_transaction = false;
+    sw_status st = db_exec(dr->d, "COMMIT", err);
+    if (st == SW_OK && dr->pg) {
+        locks_free(dr->held, dr->nheld);
+        dr->held = NULL;
+        dr->nheld = 0;
+        st = read_locks(dr, &dr->held, &dr->nheld, err);
+    }
+    return st;
+}
+
 /* Set up the statement dr->si of migration dr->mi and send it. */
 static sw_status send_next(dry_run *dr, sw_error *err)
 {
-    migration_run *run = &dr->runs[dr->mi];
+    migration_run *run = run_at(dr, dr->mi);
     sw_status st = SW_OK;
-    if (dr->si == 0 && dr->pg) {
-        char *set = xasprintf("SET LOCAL statement_timeout = '%s'",
-                              run->statement_timeout ? run->statement_timeout : "0");
-        st = db_exec(dr->d, set, err);
-        free(set);
-    }
-    if (st == SW_OK && dr->si == 0 && dr->mi == dr->focus)
-        st = snapshot(dr, &dr->res.before, err);
+    if (dr->si == 0)
+        st = open_migration(dr, run, err);
     const sql_statement *s = &run->parsed.statements[dr->si];
     free(dr->pred);
     dr->pred = xcalloc(s->nlocks + 1, sizeof *dr->pred);
@@ -329,11 +376,45 @@ static sw_status send_next(dry_run *dr, sw_error *err)
 /* Move past empty scripts; false when every statement has run. */
 static bool next_position(dry_run *dr)
 {
-    while (dr->mi < dr->nruns && dr->si >= dr->runs[dr->mi].parsed.count) {
+    size_t total = dr->nruns + dr->nundo;
+    while (dr->mi < total && dr->si >= run_at(dr, dr->mi)->parsed.count) {
         dr->mi++;
         dr->si = 0;
     }
-    return dr->mi < dr->nruns;
+    return dr->mi < total;
+}
+
+/* On to the next statement, snapshotting the schema as the focus begins
+ * and as runs[] ends; the dry run ends when nothing is left. */
+static void proceed(dry_run *dr)
+{
+    sw_error e = {0};
+    bool more = next_position(dr);
+    size_t at = more ? dr->mi : dr->nruns + dr->nundo;
+    if (!dr->have_before && at >= dr->focus) {
+        if (snapshot(dr, &dr->res.before, &e) != SW_OK) {
+            stop(dr, e.message);
+            return;
+        }
+        dr->have_before = true;
+    }
+    if (!dr->have_after && at >= dr->nruns) {
+        if (snapshot(dr, &dr->res.after, &e) != SW_OK) {
+            stop(dr, e.message);
+            return;
+        }
+        dr->have_after = true;
+    }
+    if (!more) {
+        dr->res.undo_ran = dr->nundo; /* empty scripts at the end count as run */
+        dr->res.ok = true;
+        dr->ended = true;
+        return;
+    }
+    if (dr->mi >= dr->nruns && dr->si == 0)
+        dr->res.undo_ran = dr->mi - dr->nruns + 1;
+    if (send_next(dr, &e) != SW_OK)
+        stop(dr, e.message);
 }
 
 static void statement_done(dry_run *dr)
@@ -342,7 +423,7 @@ static void statement_done(dry_run *dr)
     db_outcome o = {0};
     dr->busy = false;
     sw_status st = db_finish(dr->d, &o, &err);
-    migration_run *run = &dr->runs[dr->mi];
+    migration_run *run = run_at(dr, dr->mi);
     if (st != SW_OK || !o.ok) {
         dr->res.lock_timeout = strcmp(o.sqlstate, "55P03") == 0;
         dr->res.cancelled = dr->cancel_sent && strcmp(o.sqlstate, "57014") == 0;
@@ -354,22 +435,19 @@ static void statement_done(dry_run *dr)
     dry_statement *ds = current_statement(dr);
     ds->seconds = now_seconds() - dr->stmt_started;
     ds->rows = o.rows;
-    if (dr->pg && note_locks(dr, ds, &err) != SW_OK) {
+    ds->locks_observed = dr->pg && (!dr->committed || dr->in_transaction);
+    if (ds->locks_observed && note_locks(dr, ds, &err) != SW_OK) {
         stop(dr, err.message);
         return;
     }
     dr->si++;
-    if (!next_position(dr)) {
-        if (snapshot(dr, &dr->res.after, &err) != SW_OK) {
-            stop(dr, err.message);
-            return;
-        }
-        dr->res.ok = true;
-        dr->ended = true;
+    if (dr->si >= run->parsed.count && close_migration(dr, &err) != SW_OK) {
+        char *where = xasprintf("%s: COMMIT: %s", run->script->path, err.message);
+        stop(dr, where);
+        free(where);
         return;
     }
-    if (send_next(dr, &err) != SW_OK)
-        stop(dr, err.message);
+    proceed(dr);
 }
 
 static sw_status refuse_untransactional(migration_run *runs, size_t nruns, sw_error *err)
@@ -377,28 +455,64 @@ static sw_status refuse_untransactional(migration_run *runs, size_t nruns, sw_er
     for (size_t i = 0; i < nruns; i++)
         if (!runs[i].transactional)
             return sw_error_set(err, SW_USAGE,
-                                "%s is a no-transaction migration: it cannot run inside a "
-                                "transaction that is rolled back, so it cannot be dry-run; "
-                                "nothing was run. Read its statements and locks with "
-                                "'stepwise plan' and 'stepwise lint', or try it on a staging "
-                                "copy of the database",
-                                runs[i].script->path);
+                                "%s (%s) is a no-transaction migration: it cannot run inside a "
+                                "transaction that is rolled back, so it cannot be dry-run on "
+                                "the target; nothing was run. Dry-run it on a staging copy "
+                                "with --shadow DB: there it runs for real, then its down "
+                                "script puts the copy back",
+                                runs[i].m->version, runs[i].script->path);
     return SW_OK;
 }
 
-static sw_status begin(dry_run *dr, const char *lock_timeout, sw_error *err)
+static sw_status begin(dry_run *dr, sw_error *err)
 {
+    if (dr->committed)
+        return SW_OK; /* each migration opens its own */
     if (!dr->pg)
         return db_exec(dr->d, "BEGIN IMMEDIATE", err);
+    char *sql = xasprintf("BEGIN; SET LOCAL lock_timeout = '%s'", dr->lock_timeout);
+    sw_status st = db_exec(dr->d, sql, err);
+    free(sql);
+    return st;
+}
+
+static sw_status start(db *d, const history_table *t, migration_run *runs, size_t nruns,
+                       size_t focus, bool committed, migration_run *undo, size_t nundo,
+                       const char *lock_timeout, dry_run **out, sw_error *err)
+{
+    *out = NULL;
     char *lt = duration_setting(lock_timeout ? lock_timeout : DRY_RUN_DEFAULT_LOCK_TIMEOUT);
     if (!lt)
         return sw_error_set(err, SW_USAGE, "--lock-timeout wants a duration (500ms, 1s), got '%s'",
                             lock_timeout);
-    char *sql = xasprintf("BEGIN; SET LOCAL lock_timeout = '%s'", lt);
-    free(lt);
-    sw_status st = db_exec(dr->d, sql, err);
-    free(sql);
-    return st;
+    dry_run *dr = xcalloc(1, sizeof *dr);
+    dr->d = d;
+    dr->t = t;
+    dr->runs = runs;
+    dr->nruns = nruns;
+    dr->undo = undo;
+    dr->nundo = undo ? nundo : 0;
+    dr->committed = dr->res.committed = committed;
+    dr->lock_timeout = lt;
+    dr->focus = focus < nruns ? focus : 0;
+    dr->pg = db_get_kind(d) == DB_POSTGRES;
+    dr->started = now_seconds();
+    sw_status st = begin(dr, err);
+    if (st != SW_OK) {
+        free(dr->lock_timeout);
+        free(dr);
+        return st;
+    }
+    *out = dr;
+    sw_error e = {0};
+    if (dr->pg && read_locks(dr, &dr->held, &dr->nheld, &e) != SW_OK)
+        stop(dr, e.message);
+    else if (dr->committed && dr->focus > 0 &&
+             !(dr->have_start = snapshot(dr, &dr->res.start, &e) == SW_OK))
+        stop(dr, e.message);
+    else
+        proceed(dr);
+    return SW_OK;
 }
 
 sw_status dry_run_start(db *d, const history_table *t, migration_run *runs, size_t nruns,
@@ -408,33 +522,14 @@ sw_status dry_run_start(db *d, const history_table *t, migration_run *runs, size
     sw_status st = refuse_untransactional(runs, nruns, err);
     if (st != SW_OK)
         return st;
-    dry_run *dr = xcalloc(1, sizeof *dr);
-    dr->d = d;
-    dr->t = t;
-    dr->runs = runs;
-    dr->nruns = nruns;
-    dr->focus = focus < nruns ? focus : 0;
-    dr->pg = db_get_kind(d) == DB_POSTGRES;
-    dr->started = now_seconds();
-    st = begin(dr, lock_timeout, err);
-    if (st != SW_OK) {
-        free(dr);
-        return st;
-    }
-    *out = dr;
-    sw_error e = {0};
-    if (dr->pg && read_locks(dr, &dr->held, &dr->nheld, &e) != SW_OK)
-        stop(dr, e.message);
-    else if (!next_position(dr)) {
-        if (snapshot(dr, &dr->res.before, &e) != SW_OK ||
-            snapshot(dr, &dr->res.after, &e) != SW_OK)
-            stop(dr, e.message);
-        else
-            dr->res.ok = dr->ended = true;
-    } else if (send_next(dr, &e) != SW_OK) {
-        stop(dr, e.message);
-    }
-    return SW_OK;
+    return start(d, t, runs, nruns, focus, false, NULL, 0, lock_timeout, out, err);
+}
+
+sw_status dry_run_start_committed(db *d, const history_table *t, migration_run *runs,
+                                  size_t nruns, size_t focus, migration_run *undo, size_t nundo,
+                                  const char *lock_timeout, dry_run **out, sw_error *err)
+{
+    return start(d, t, runs, nruns, focus, true, undo, nundo, lock_timeout, out, err);
 }
 
 sw_status dry_run_poll(dry_run *dr, int timeout_ms, bool *done, sw_error *err)
@@ -522,21 +617,47 @@ static void settle_checks(dry_run *dr)
     }
 }
 
+/* Committed: the schema now against the one the shadow began with. */
+static void compare_with_start(dry_run *dr)
+{
+    sw_error e = {0};
+    if (dr->in_transaction)
+        db_exec(dr->d, "ROLLBACK", NULL); /* what failed in it goes */
+    dr->in_transaction = false;
+    if (dr->pg)
+        db_exec(dr->d, "RESET lock_timeout; RESET statement_timeout", NULL);
+    const schema_snapshot *start = dr->focus ? &dr->res.start : &dr->res.before;
+    const schema_snapshot *end = &dr->res.after;
+    if (dr->res.undo_ran || !dr->have_after) {
+        if (snapshot(dr, &dr->res.end, &e) != SW_OK)
+            return;
+        end = &dr->res.end;
+    }
+    if ((dr->focus ? dr->have_start : dr->have_before) &&
+        schema_diff_compute(start, end, &dr->res.remains, &e) == SW_OK) {
+        dr->res.have_remains = true;
+        dr->res.restored = dr->res.remains.count == 0;
+    }
+}
+
 void dry_run_finish(dry_run *dr, dry_run_result *out)
 {
     sw_error e = {0};
-    if (db_exec(dr->d, "ROLLBACK", &e) != SW_OK && dr->res.ok)
+    if (dr->committed)
+        compare_with_start(dr);
+    else if (db_exec(dr->d, "ROLLBACK", &e) != SW_OK && dr->res.ok)
         stop(dr, e.message);
     if (dr->pg)
         mark_new_relations(dr);
     settle_checks(dr);
-    if (dr->res.ok && schema_diff_compute(&dr->res.before, &dr->res.after, &dr->res.diff, &e) ==
-                          SW_OK)
+    if (dr->have_before && dr->have_after &&
+        schema_diff_compute(&dr->res.before, &dr->res.after, &dr->res.diff, &e) == SW_OK)
         dr->res.have_diff = true;
     dr->res.seconds = now_seconds() - dr->started;
     *out = dr->res;
     locks_free(dr->held, dr->nheld);
     free(dr->pred);
+    free(dr->lock_timeout);
     free(dr);
 }
 
@@ -553,7 +674,11 @@ void dry_run_result_free(dry_run_result *res)
     free(res->message);
     if (res->have_diff)
         schema_diff_free(&res->diff);
+    if (res->have_remains)
+        schema_diff_free(&res->remains);
     schema_snapshot_free(&res->before);
     schema_snapshot_free(&res->after);
+    schema_snapshot_free(&res->start);
+    schema_snapshot_free(&res->end);
     memset(res, 0, sizeof *res);
 }

@@ -5,6 +5,11 @@
  * schema before and after, and diff. Nothing is written: the history,
  * the schema and the data are as before when the dry run ends.
  *
+ * A no-transaction migration cannot be rolled back: on a shadow database
+ * (a staging copy) it is run for real instead, then put back with its
+ * down script, and the schema compared with the one the shadow began with
+ * (dry_run_start_committed).
+ *
  * Like the runner, it is a step interface (start, poll with a timeout,
  * cancel, finish) so that a screen can keep drawing while a statement
  * runs; the catalog reads between statements (locks, snapshots) are
@@ -56,10 +61,14 @@ typedef struct dry_lock_check {
 } dry_lock_check;
 
 typedef struct dry_statement {
-    size_t migration;     /* index of its migration in the dry run */
+    size_t migration;     /* index of its migration in the dry run: runs[i], then
+                             (committed) undo[k] as nruns + k */
     size_t index;         /* 0-based statement of that migration's script */
     double seconds;
     long long rows;
+    bool locks_observed;  /* false on SQLite, and for a statement run in autocommit
+                             (committed): it released its locks as it ended, so only
+                             the analysis' prediction can be shown */
     dry_lock *taken;      /* locks first held after this statement */
     size_t ntaken;
     dry_lock_check *checks;
@@ -74,10 +83,17 @@ typedef struct dry_run_result {
     dry_statement *statements;
     size_t count;
     size_t mismatches;    /* lock checks that disagree with the analysis */
-    bool have_diff;       /* the snapshots were taken (ok) */
+    bool have_diff;       /* the snapshots were taken (ok, or committed and past runs[]) */
     schema_snapshot before, after;
     schema_diff diff;     /* before the focused migration .. after the last */
-    bool restored;        /* after the rollback: schema as before (snapshot compared) */
+    /* Committed (dry_run_start_committed) only: */
+    bool committed;       /* the migrations ran for real: the shadow was changed */
+    size_t undo_ran;      /* put-back migrations started (undo[0..undo_ran)) */
+    bool have_remains;    /* the schema at the end was compared with the start */
+    schema_snapshot start, end; /* start: when focus > 0 (else `before` is the start);
+                                   end: when anything ran after `after` */
+    schema_diff remains;  /* the start .. the end: what was not put back */
+    bool restored;        /* have_remains and nothing remains */
     double seconds;       /* the whole dry run */
 } dry_run_result;
 
@@ -88,15 +104,31 @@ typedef struct dry_run dry_run;
  * before `focus` run first, so that the one in focus sees the schema it
  * will really meet; the diff covers runs[focus..]. Every run must be
  * transactional: a no-transaction migration cannot be rolled back, which
- * is SW_USAGE here, with nothing run. `lock_timeout` NULL: 1 s. */
+ * is SW_USAGE here, naming it and --shadow, with nothing run.
+ * `lock_timeout` NULL: 1 s. */
 sw_status dry_run_start(db *d, const history_table *t, migration_run *runs, size_t nruns,
                         size_t focus, const char *lock_timeout, dry_run **out, sw_error *err);
+/* The dry run of migrations that cannot all be rolled back, for a shadow
+ * database only (a staging copy, never the target): they run for real,
+ * each transactional one in a transaction of its own that is committed,
+ * each no-transaction one statement by statement in autocommit, as the
+ * real run does; the diff covers runs[focus..] as above. Then `undo`
+ * (prepared, in order: the reverse scripts of runs[] from the last one
+ * back) runs the same way to put the shadow back, and the schema at the
+ * end is compared with the one it began with (remains, restored). The
+ * history is never written: the shadow does not record the migrations as
+ * applied. After a failure nothing more runs (a down script expects its
+ * migration whole); the comparison then shows what was left. */
+sw_status dry_run_start_committed(db *d, const history_table *t, migration_run *runs,
+                                  size_t nruns, size_t focus, migration_run *undo, size_t nundo,
+                                  const char *lock_timeout, dry_run **out, sw_error *err);
 /* Wait up to timeout_ms; *done when the dry run has ended (rolled back). */
 sw_status dry_run_poll(dry_run *dr, int timeout_ms, bool *done, sw_error *err);
-/* The statement running now and since when (for a progress line). */
+/* The statement running now and since when (for a progress line); `run`
+ * counts on into undo[] as dry_statement.migration does. */
 void dry_run_progress(const dry_run *dr, size_t *run, size_t *statement, double *elapsed);
 /* Ask the server to cancel the running statement; the dry run then ends
- * rolled back with `cancelled`. */
+ * rolled back (committed: nothing more runs) with `cancelled`. */
 void dry_run_cancel(dry_run *dr);
 /* After *done: the result (moved out), and the dry run freed. */
 void dry_run_finish(dry_run *dr, dry_run_result *out);

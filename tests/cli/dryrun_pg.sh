@@ -7,7 +7,9 @@
 # ShareUpdateExclusiveLock), and every dry run must leave the schema
 # (pg_dump --schema-only), the data and the history exactly as before.
 # Also: a failing statement, a lock timeout, a no-transaction migration
-# refused, --shadow, the dry_run audit event.
+# refused on the target, --shadow, the dry_run audit event; on a shadow a
+# no-transaction migration runs for real and its down script puts the
+# shadow back (pg_dump and history compared), or what remains is shown.
 if [ -z "${STEPWISE_TEST_PG:-}" ]; then
     exec "$top_srcdir/tests/harness/with-pg" sh "$0" "$@"
 fi
@@ -217,9 +219,12 @@ tap_is "$(state)" "$before" "schema, data and history exactly as before"
 lines "$m/0006_slow.up.sql" '-- stepwise:no-transaction' \
     'create index concurrently customers_name_idx on customers (name);'
 stepwise_run diff 0006 --dir "$m" --db "$db"
-tap_is "$rc" 2 "a no-transaction migration cannot be dry-run: exit 2"
-tap_like "$err" "0006_slow.up.sql is a no-transaction migration" "naming its file"
-tap_like "$err" "cannot be dry-run" "saying why"
+tap_is "$rc" 2 "a no-transaction migration cannot be dry-run on the target: exit 2"
+tap_like "$err" "0006 ($m/0006_slow.up.sql) is a no-transaction migration" \
+    "naming its version and file"
+tap_like "$err" "cannot be dry-run on the target; nothing was run" "saying why"
+tap_like "$err" "Dry-run it on a staging copy with --shadow DB" "offering --shadow"
+tap_is "$(state)" "$before" "schema, data and history exactly as before"
 rm "$m/0006_slow.up.sql"
 
 # ---------------------------------------------------------------- --shadow
@@ -239,5 +244,118 @@ tap_is "$(state)" "$before" "and the target was not touched"
 tap_is "$(psql -XAtq -d shadow -c "select action || '|' || outcome from stepwise_events
                                    order by id desc limit 1")" "dry_run|ok" \
     "the dry run is recorded in the shadow's events"
+
+# ------------------------------------- --shadow, no-transaction: for real
+# There the migrations run for real (a no-transaction one cannot be rolled
+# back), then their down scripts put the shadow back; its history is never
+# written.
+qs() { psql -XAtq -d shadow -c "$1" 2>&1; }
+shadow_history() { qs "select version, checksum, dirty, steps_done, applied_at
+                       from stepwise_history order by version"; }
+lines "$m/0006_concurrently.up.sql" '-- stepwise:no-transaction' \
+    'create index concurrently customers_name_idx on customers (name);'
+lines "$m/0006_concurrently.down.sql" '-- stepwise:no-transaction' \
+    'drop index concurrently customers_name_idx;'
+stepwise_run diff 0006 --dir "$m" --db "$db"
+tap_is "$rc" 2 "on the target, the no-transaction 0006 is refused"
+tap_like "$err" "with --shadow DB" "offering --shadow"
+stepwise_run diff 0006 --shadow "$db" --dir "$m" --db "$db"
+tap_is "$rc" 2 "--shadow naming the target itself: exit 2"
+tap_like "$err" "is the target database itself" "refused, since it would run for real"
+tap_is "$(state)" "$before" "the target was not touched"
+
+history_before=$(shadow_history)
+stepwise_run diff 0006 --shadow "$shadow" --dir "$m" --db "$db"
+tap_is "$rc" 0 "diff 0006 --shadow exits 0"
+tap_like "$out" "for real: 0006 is a no-transaction migration, which cannot be rolled back; the shadow is changed, then put back with the down scripts" \
+    "saying it runs for real on the shadow"
+tap_like "$out" "apply 0004 fk ($m/0004_fk.up.sql), run first" "the shadow's pending 0004 runs first"
+tap_like "$out" "took   ShareRowExclusiveLock    public.customers (table)" \
+    "a transactional migration runs in a transaction of its own, its locks observed"
+tap_like "$out" "[1] line 2  CREATE INDEX CONCURRENTLY" "0006's statement, by line and kind"
+tap_like "$out" "predicted ShareUpdateExclusiveLock customers" "with the predicted lock"
+tap_like "$out" "took      cannot be observed: in autocommit the statement released its locks as it ended" \
+    "and no invented taken lock"
+tap_like "$out" "schema diff of the version in focus:
++ index public.customers_name_idx" "the diff shows the index"
+tap_like "$out" "put back:
+roll back 0006 concurrently ($m/0006_concurrently.down.sql)
+  [1] line 2  DROP INDEX CONCURRENTLY" "then the down scripts run, the last migration first"
+tap_like "$out" "roll back 0004 fk" "down to the first migration run"
+tap_like "$out" "was changed, then put back: its schema is as it began" "saying the shadow is back"
+tap_like "$out" "the history was not written" "and that its history was not written"
+tap_is "$(dump_shadow)" "$before_shadow" "the shadow's schema is as it began (pg_dump)"
+tap_is "$(shadow_history)" "$history_before" "its history is as before: nothing recorded as applied"
+tap_is "$(state)" "$before" "and the target was not touched"
+event=$(qs "select action || '|' || version || '|' || outcome || '|' || detail from stepwise_events
+            order by id desc limit 1")
+tap_like "$event" "dry_run|0006|ok|3 migrations, 6 statements, " \
+    "the dry run is recorded in the shadow's events"
+tap_like "$event" "; run for real on a shadow database (no-transaction), history not written, put back: schema as it began" \
+    "saying what happened to the shadow"
+
+stepwise_run diff 0006 --shadow "$shadow" --json --dir "$m" --db "$db"
+tap_is "$rc" 0 "diff 0006 --shadow --json exits 0"
+tap_is "$(json_field "$out" '["committed"]'):$(json_field "$out" '["restored"]'):$(json_field "$out" '["remains"]["changes"]')" \
+    "True:True:[]" "committed, restored, nothing remains"
+tap_is "$(json_field "$out" '["migrations"][2]["statements"][0]["locks_observed"]'):$(json_field "$out" '["migrations"][2]["statements"][0]["locks_predicted"][0]["mode"]')" \
+    "False:ShareUpdateExclusiveLock" "0006's locks: not observed, predicted"
+tap_is "$(printf '%s' "$out" | python3 -c 'import json, sys
+print(",".join(v["version"] + " " + v["direction"] for v in json.load(sys.stdin)["put_back"]))')" \
+    "0006 down,0005 down,0004 down" "put back: 0006, 0005, 0004, in that order"
+tap_is "$(dump_shadow)" "$before_shadow" "the shadow's schema is as it began"
+
+# Without a down script the shadow stays changed, and the output says so.
+stepwise_run up --yes --dir "$m" --db "$shadow" --to 0005
+before_shadow=$(dump_shadow) history_before=$(shadow_history)
+mv "$m/0006_concurrently.down.sql" "$tmp/0006.down"
+stepwise_run diff 0006 --shadow "$shadow" --dir "$m" --db "$db"
+tap_is "$rc" 0 "without a down script: exit 0"
+tap_like "$out" "the shadow is changed and not put back: 0006 has no down script" "said first"
+tap_like "$out" "is not as it began (0006 has no down script); what remains on it:
++ index public.customers_name_idx" "and at the end, with what remains"
+tap_like "$err" "warning: the shadow database" "a warning on stderr"
+tap_is "$(shadow_history)" "$history_before" "its history is as before"
+qs 'drop index customers_name_idx' >/dev/null
+tap_is "$(dump_shadow)" "$before_shadow" "nothing else remained"
+mv "$tmp/0006.down" "$m/0006_concurrently.down.sql"
+
+# A lock held elsewhere on the shadow: lock timeout, exit 3, nothing left.
+fifo_session holder2 '\connect shadow
+begin; lock table customers in share update exclusive mode;'
+wait_for "select exists (select 1 from pg_stat_activity where application_name = 'holder2'
+          and state = 'idle in transaction')" || tap_bail "the second holder never locked"
+stepwise_run diff 0006 --shadow "$shadow" --lock-timeout 300ms --dir "$m" --db "$db"
+tap_is "$rc" 3 "a lock held on the shadow: lock timeout, exit 3"
+tap_like "$err" "$m/0006_concurrently.up.sql:2:1: ERROR: canceling statement due to lock timeout" \
+    "naming the statement"
+tap_like "$out" "is as it began: nothing remains of what ran" "the shadow is as it began"
+exec 3>&-
+wait "$session_pid" 2>/dev/null
+session_pid=
+tap_is "$(dump_shadow)" "$before_shadow" "pg_dump agrees"
+tap_is "$(qs "select outcome from stepwise_events order by id desc limit 1")" lock_timeout \
+    "a dry_run/lock_timeout event"
+
+# A failing statement: named; nothing more runs; what remains is shown.
+lines "$m/0006_concurrently.up.sql" '-- stepwise:no-transaction' \
+    'create index concurrently customers_name_idx on customers (name);' \
+    'create unique index concurrently customers_half_idx on customers ((id % 2));'
+stepwise_run diff 0006 --shadow "$shadow" --dir "$m" --db "$db"
+tap_is "$rc" 1 "a failing no-transaction statement on the shadow: exit 1"
+tap_like "$err" "$m/0006_concurrently.up.sql:3:1: ERROR: could not create unique index" \
+    "naming file, line and the server's error"
+tap_like "$err" "the dry run stopped there; what ran before it on the shadow stays" "saying what it means"
+tap_unlike "$out" "put back:" "no down script runs after a failure"
+tap_like "$out" "is not as it began (the dry run stopped, so the down scripts did not run" \
+    "saying the shadow is not as it began"
+tap_like "$out" "+ index public.customers_half_idx
++   CREATE UNIQUE INDEX customers_half_idx ON public.customers USING btree (((id % 2)))
++   invalid" "what remains: the invalid index the failed build left"
+tap_like "$out" "+ index public.customers_name_idx" "and the index the first statement built"
+tap_is "$(shadow_history)" "$history_before" "its history is as before"
+tap_is "$(qs "select outcome from stepwise_events order by id desc limit 1")" failed \
+    "a dry_run/failed event in the shadow's events"
+tap_is "$(state)" "$before" "the target was not touched"
 
 tap_done

@@ -5,7 +5,8 @@
 # the history); a failing statement; the dry_run audit event. Also the
 # schema snapshot saved before every changing run, and the check after
 # a failed migration that nothing of it remains (with a snapshot taken just
-# before it, or the run's older one, named as such; --snapshot-each).
+# before it, or the run's older one, named as such; --snapshot-each). A
+# no-transaction migration dry-run for real on a shadow file.
 . "$top_srcdir/tests/harness/tap.sh"
 
 command -v sqlite3 >/dev/null 2>&1 || tap_skip_all "no sqlite3 command to look at the database"
@@ -149,5 +150,34 @@ tap_like "$err" "not with one taken just before 0006: no difference, so nothing 
 tap_like "$(q "select detail from stepwise_events where action = 'apply' order by id desc limit 1")" \
     "not with one taken just before 0006: no difference, so nothing of the migration remains" \
     "the audit event says so"
+
+# A no-transaction migration: refused on the target; on a shadow file it
+# runs for real and its down script puts the file back.
+rm "$m/0006_bad.up.sql"
+lines "$m/0006_vacuum.up.sql" '-- stepwise:no-transaction' 'create table t6 (id int);' 'vacuum;'
+lines "$m/0006_vacuum.down.sql" 'drop table t6;'
+stepwise_run up --yes --dir "$m" --db "$db" --to 0005
+before=$(state)
+stepwise_run diff 0006 --dir "$m" --db "$db"
+tap_is "$rc" 2 "a no-transaction migration is refused on the target"
+tap_like "$err" "Dry-run it on a staging copy with --shadow DB" "offering --shadow"
+cp "$file" "$tmp/shadow.db"
+shadow_state() { # in name order: VACUUM rewrites sqlite_schema in another
+    sqlite3 -batch "$tmp/shadow.db" "select type, name, sql from sqlite_schema order by type, name"
+    sqlite3 -batch "$tmp/shadow.db" "select version, checksum, dirty, steps_done, applied_at
+                                     from stepwise_history order by version"
+}
+before_shadow=$(shadow_state)
+stepwise_run diff 0006 --shadow "sqlite:$tmp/shadow.db" --dir "$m" --db "$db"
+tap_is "$rc" 0 "on a shadow file: exit 0"
+tap_like "$out" "for real: 0006 is a no-transaction migration" "run for real"
+tap_like "$out" "[2] line 3  VACUUM" "statement by statement"
+tap_like "$out" "+ table t6" "the diff shows the new table"
+tap_like "$out" "roll back 0006 vacuum ($m/0006_vacuum.down.sql)" "then the down script runs"
+tap_like "$out" "was changed, then put back: its schema is as it began" "and the file is back"
+tap_is "$(shadow_state)" "$before_shadow" "the shadow's schema and history are as before"
+tap_is "$(state)" "$before" "the target was not touched"
+stepwise_run diff 0006 --shadow "$file" --dir "$m" --db "$db"
+tap_is "$rc" 2 "a --shadow naming the target's own file is refused"
 
 tap_done

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The migration commands on a SQLite file, against golden texts: status,
-# plan, dry runs of the sample migrations (diff, plan --dry-run), up,
+# plan, dry runs of the sample migrations (diff, plan --dry-run; a
+# no-transaction one refused, then run for real on a shadow copy), up,
 # down, history, preflight, force, and every refusal a user can
 # hit before anything runs (exit code, stdout and stderr). Times, the
 # audit actor and durations are masked. STEPWISE_GOLDEN_UPDATE=1 rewrites
@@ -36,7 +37,8 @@ golden() {
             -e 's/  *[0-9][0-9]* ms  / N ms  /' \
             -e 's/-[0-9]\{8\}-[0-9]\{6\}\(-[0-9]*\)\{0,1\}\.schema/-STAMP.schema/' \
             -e 's/  [0-9][0-9.]* ms, /  N ms, /' \
-            -e 's/rolled back after [0-9]* ms/rolled back after N ms/' >"$work/got"
+            -e 's/rolled back after [0-9]* ms/rolled back after N ms/' \
+            -e 's/^[0-9][0-9]* ms: /N ms: /' >"$work/got"
     if [ -n "${STEPWISE_GOLDEN_UPDATE:-}" ]; then
         cp "$work/got" "$golden_dir/$name.txt"
     fi
@@ -85,6 +87,16 @@ golden refuse-begin 2 up --dir m --db "$db" --yes
 printf 'CREATE TABLE t4 (id integer);\nVACUUM;\n' >m/0004_own_tx.up.sql
 golden refuse-vacuum 2 up --dir m --db "$db" --yes
 rm m/0004_own_tx.up.sql
+
+# A no-transaction migration: no dry run on the target; on a shadow copy of
+# the file it runs for real, then its down script puts the copy back.
+printf -- '-- stepwise:no-transaction\nCREATE TABLE t4 (id integer);\nVACUUM;\n' \
+    >m/0004_vacuum.up.sql
+printf -- '-- stepwise:no-transaction\nDROP TABLE t4;\n' >m/0004_vacuum.down.sql
+golden diff-no-tx-target 2 diff 0004 --dir m --db "$db"
+cp app.db shadow.db
+golden diff-no-tx-shadow 0 diff 0004 --dir m --db "$db" --shadow "sqlite:$work/shadow.db"
+rm m/0004_vacuum.up.sql m/0004_vacuum.down.sql shadow.db
 
 # A failing migration: rolled back, history as before.
 printf 'CREATE TABLE t5 (id integer);\nINSERT INTO nowhere VALUES (1);\n' >m/0005_fails.up.sql
