@@ -47,7 +47,7 @@ static const command commands[] = {
     {"demo", "", "the console on an embedded SQLite demo", NULL},
     {"lab", "", "a PostgreSQL lock lab", NULL},
     {"info", "", "the target database, how it was chosen, its server", cmd_info},
-    {"shell", "", "the line-mode console (libedit): same commands, same history", cmd_shell},
+    {"shell", "", "the console in line mode (libedit), same commands", cmd_shell},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
