@@ -255,8 +255,8 @@ bool command_set(console_settings *s, bool in_console, size_t argc, char **argv,
     }
     if (!timeout && !refresh) {
         char *shown = text_escaped(name);
-        *message = xasprintf("no setting '%s': the settings are lock-timeout, statement-timeout%s",
-                             shown, in_console ? " and refresh" : "");
+        *message = xasprintf("no setting '%s' (lock-timeout, statement-timeout%s)", shown,
+                             in_console ? ", refresh" : "");
         free(shown);
         return false;
     }
@@ -623,6 +623,7 @@ static void run_captured(console *c, const char *line, char **argv)
     j->title = xasprintf(":%s", line);
     c->command_pid = pid;
     c->command_signals = 0;
+    c->message_until = 0; /* the status line now says what runs */
     char *what = xasprintf("stepwise %s", line);
     worker_post(c->command_worker, what, capture_run, capture_done, j);
     free(what);

@@ -222,11 +222,14 @@ static void events_done(void *context, void *arg)
     console *c = context;
     events_job *j = arg;
     if (c) {
-        db_result_free(c->events);
+        /* The old result goes after the views have rebuilt: they may
+         * look at it to keep their selection. */
+        db_result *old = c->events;
         c->events = j->events;
         free(c->events_error);
         c->events_error = j->events ? NULL : xstrdup(j->err.message);
         console_data_changed(c, DATA_EVENTS);
+        db_result_free(old);
     } else {
         db_result_free(j->events);
     }
@@ -607,6 +610,12 @@ static void draw_bar(console_private *p)
     WINDOW *w = p->bar;
     int cols = getmaxx(w);
     draw_fill(w, 0, 0, cols, STYLE_BAR);
+    /* While a line is typed it fills the status line: a message (Tab's
+     * choices) shows here instead of the keys. */
+    if (p->input.active && c->message && clock_now() < c->message_until) {
+        draw_text(w, 0, 0, cols, c->message, c->message_style);
+        return;
+    }
     const char *view = view_table[c->view]->name;
     int x = 0;
     const char *shown[32];

@@ -215,8 +215,10 @@ static int shell_interactive(shell *sh)
     el_set(el, EL_PROMPT, shell_prompt);
     el_set(el, EL_HIST, history, line_history_libedit(sh->history));
     el_set(el, EL_CLIENTDATA, sh);
-    el_set(el, EL_ADDFN, "stepwise-complete", "complete a command, an option or a version",
-           shell_complete);
+    /* The wide call keeps these strings as they are; the narrow one
+     * copies them and never frees the copies. */
+    el_wset(el, EL_ADDFN, L"stepwise-complete", L"complete a command, an option or a version",
+            shell_complete);
     el_set(el, EL_BIND, "^I", "stepwise-complete", NULL);
     el_source(el, NULL); /* ~/.editrc, as other libedit programs read it */
 
