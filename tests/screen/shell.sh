@@ -45,6 +45,16 @@ printf 'status "open\n' | sw shell >/dev/null 2>"$tmp/err"
 tap_is "$?" 2 "an unterminated quote: 2"
 tap_is "$(cat "$tmp/err")" 'stepwise: unterminated " quote: close it with another "' \
     "saying what is wrong"
+# Words are split as a shell splits them: '...' keeps all, "..." and a
+# backslash escape; '' is an empty word.
+printf '%s\n' "lint 'no such/it'\\''s' \"a \\\"b\\\" \\\\c\" d\\ e ''" | (cd "$tmp" && "$STEPWISE" shell) >/dev/null 2>"$tmp/err"
+tap_is "$(grep 'cannot read' "$tmp/err")" "stepwise: no such/it's: cannot read: No such file or directory
+stepwise: a \"b\" \\c: cannot read: No such file or directory
+stepwise: d e: cannot read: No such file or directory
+stepwise: : cannot read: No such file or directory" "quotes and backslashes split as in a shell"
+printf 'help\n' | sw shell >"$tmp/out" 2>&1
+tap_like "$(cat "$tmp/out")" "  set lock-timeout D       --lock-timeout D for the commands run from here" \
+    "help says what the shell takes"
 printf 'set lock-timeout 2s\nset\nset refresh 1\n' | sw shell >"$tmp/out" 2>"$tmp/err"
 tap_is "$(cat "$tmp/out")" "lock-timeout 2s for the commands run from here
 lock-timeout 2s, statement-timeout default" "set and set alone, in a script"
