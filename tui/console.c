@@ -73,6 +73,8 @@ static console_private *private_of(console *c)
 
 /* ---------------------------------------------------------------- data */
 
+static void load(console *c, bool folder_too);
+
 typedef struct connect_job {
     db_target *target;
     const char *table_spec;
@@ -106,7 +108,7 @@ static void connect_done(void *context, void *arg)
         c->table = j->table;
         c->server = j->info;
         c->connected = true;
-        console_reload(c);
+        load(c, false); /* the folder was read at start */
     } else {
         if (c) {
             free(c->connect_error);
@@ -125,6 +127,7 @@ static void connect_done(void *context, void *arg)
 
 typedef struct history_job {
     console *c;          /* only for c->conn and c->table */
+    bool folder_too;     /* read the folder again as well */
     history_data data;
     sw_error err;
     bool ok;
@@ -178,6 +181,7 @@ static void history_done(void *context, void *arg)
     } else {
         free(c->history_error);
         c->history_error = NULL;
+        c->history_known = j->ok;
         if (j->ok) {
             history_free(&c->history);
             c->history = j->data;
@@ -185,24 +189,33 @@ static void history_done(void *context, void *arg)
             c->history_error = xstrdup(j->err.message);
             history_free(&j->data);
         }
-        read_folder(c);
+        if (j->folder_too)
+            read_folder(c);
         rebuild_status(c);
     }
     sw_error_clear(&j->err);
     free(j);
 }
 
-void console_reload(console *c)
+/* The history (and the folder when asked) read again, then the status. */
+static void load(console *c, bool folder_too)
 {
     if (!c->connected) {
-        read_folder(c);
+        if (folder_too)
+            read_folder(c);
         rebuild_status(c);
         return;
     }
     history_job *j = xcalloc(1, sizeof *j);
     j->c = c;
+    j->folder_too = folder_too;
     console_post(c, "reading the history", history_run, history_done, j);
     console_reload_events(c);
+}
+
+void console_reload(console *c)
+{
+    load(c, true);
 }
 
 typedef struct events_job {

@@ -66,6 +66,8 @@ struct console {
     history_data history;
     migration_status status;
     bool status_ready;
+    bool history_known;      /* the history was read: states are real, not
+                                "pending" for want of a history */
     char *history_error;
     unsigned long generation; /* bumped on every reload */
 
