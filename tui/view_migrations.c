@@ -797,12 +797,15 @@ static void live_sessions(pane_text *p, const console *c, const sql_lock *l)
         lock_mode held = lock_mode_from_name(r->mode);
         bool conflict = r->granted && lock_modes_conflict(held, l->mode);
         const monitor_session *who = monitor_find(s, r->pid);
-        pane_addf(p, conflict ? STYLE_WAITING : STYLE_DIM, "        pid %d %s %s on %s%s%s%s",
-                  r->pid, r->granted ? "holds" : "waits for", r->mode, r->relation,
-                  who && who->user ? " (" : "", who && who->user ? who->user : "",
-                  conflict           ? "): the migration would wait"
-                  : who && who->user ? ")"
-                                     : "");
+        /* The relation is the one above, unless another schema's. */
+        bool other =
+            strcmp(r->relation, l->relation) != 0 &&
+            !(strncmp(r->relation, "public.", 7) == 0 && strcmp(r->relation + 7, l->relation) == 0);
+        pane_addf(p, conflict ? STYLE_WAITING : STYLE_DIM, "        pid %d%s%s%s %s %s%s%s%s",
+                  r->pid, who && who->user ? " (" : "", who && who->user ? who->user : "",
+                  who && who->user ? ")" : "", r->granted ? "holds" : "waits for", r->mode,
+                  other ? " on " : "", other ? r->relation : "",
+                  conflict ? ": the migration would wait" : "");
         shown++;
     }
     if (!shown)
@@ -931,11 +934,15 @@ static void dry_statement_lines(pane_text *p, const migration_run *run, const dr
         pane_add(p, STYLE_DIM, "      locks not observed (run in autocommit)");
     for (size_t i = 0; i < ds->nchecks; i++) {
         const dry_lock_check *k = &ds->checks[i];
-        pane_addf(p, k->mismatch ? STYLE_ERROR : STYLE_NORMAL,
-                  "      %s %-24s predicted %-22s taken %-22s %s",
-                  k->mismatch ? "MISMATCH" : "ok      ", k->relation,
-                  k->predicted ? lock_mode_name(k->predicted) : "nothing",
-                  k->taken ? lock_mode_name(k->taken) : "nothing", lock_verdict_name(k->verdict));
+        if (k->verdict == LOCK_AS_PREDICTED)
+            pane_addf(p, STYLE_NORMAL, "      ok %s: %s, as predicted", k->relation,
+                      lock_mode_name(k->taken));
+        else
+            pane_addf(p, k->mismatch ? STYLE_ERROR : STYLE_NORMAL,
+                      "      %s %s: predicted %s, taken %s (%s)", k->mismatch ? "MISMATCH" : "ok",
+                      k->relation, k->predicted ? lock_mode_name(k->predicted) : "nothing",
+                      k->taken ? lock_mode_name(k->taken) : "nothing",
+                      lock_verdict_name(k->verdict));
     }
     for (size_t i = 0; i < ds->ntaken; i++) {
         const dry_lock *l = &ds->taken[i];
@@ -1214,7 +1221,7 @@ static void dry_request(migrations_state *st, console *c)
     const char *dbname = c->server.database ? c->server.database : "";
     if (c->target.kind == DB_POSTGRES && !host_is_local(c->server.host) &&
         !(c->opts.confirm_db && strcmp(c->opts.confirm_db, dbname) == 0)) {
-        char *body = xasprintf("%s is not a local server (host %s).\n"
+        char *body = xasprintf("%s\nis not a local server (host %s).\n"
                                "About to dry-run %zu migration%s there, up to %s:\n"
                                "a dry run takes the same locks as the real run,\n"
                                "for as long as it runs, then rolls back.",
