@@ -1404,11 +1404,13 @@ static void draw_row(migrations_state *st, console *c, WINDOW *w, int y, int col
     if (selected)
         draw_fill(w, y, 0, cols, STYLE_SELECTED);
     style normal = selected ? STYLE_SELECTED : STYLE_NORMAL;
-    style sstyle = selected ? STYLE_SELECTED : state_style(e);
-    int x = draw_cell(w, y, 0, cols, 1, state_marker(e), sstyle, false);
+    /* Without a history read, "pending" would be a guess: say unknown. */
+    bool known = c->history_known || !c->target_ok;
+    style sstyle = selected ? STYLE_SELECTED : known ? state_style(e) : STYLE_DIM;
+    int x = draw_cell(w, y, 0, cols, 1, known ? state_marker(e) : "?", sstyle, false);
     x = draw_cell(w, y, x, cols, k->version, e->version, normal, false);
     x = draw_cell(w, y, x, cols, k->name, e->name ? e->name : "", normal, false);
-    x = draw_cell(w, y, x, cols, k->state, state_word(e), sstyle, false);
+    x = draw_cell(w, y, x, cols, k->state, known ? state_word(e) : "unknown", sstyle, false);
     char applied[24], duration[24];
     format_applied(applied, sizeof applied, e->h ? e->h->applied_at : NULL, k->wide);
     format_duration(duration, sizeof duration, e->h ? e->h->duration_ms : -1);
@@ -1472,6 +1474,12 @@ static char *list_notice(const console *c, style *s)
     *s = STYLE_ERROR;
     if (c->history_error)
         return xasprintf("history: %s", c->history_error);
+    if (c->target_ok && c->connect_error)
+        return xasprintf("states unknown, not connected: %s", c->connect_error);
+    if (c->target_ok && !c->history_known) {
+        *s = STYLE_DIM;
+        return xstrdup("states unknown until the history is read...");
+    }
     if (c->source.nproblems) {
         *s = c->source.errors ? STYLE_ERROR : STYLE_WARNING;
         char *first = source_problem_text(&c->source, &c->source.problems[0]);
