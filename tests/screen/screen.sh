@@ -33,7 +33,8 @@ tap_like "$screen" 'evil\x1B[2J\x1B[H.db' "the escape codes are shown, escaped"
 mkdir "$work/m"
 screen_type "clear; cd '$work'; $STEPWISE --db './$evil_name' --dir m; echo step3:\$?"
 tap_ok "no command: the console opens" screen_wait_for "lock: not held"
-tap_like "$screen" 'evil\x1B[2J\x1B[H.db' "the console shows the name escaped"
+# (at 80 columns the bar may cut the name's end: the escapes are what matter)
+tap_like "$screen" './evil\x1B[2J\x1B[H' "the console shows the name escaped"
 screen_keys q
 tap_ok "q quits the console" screen_wait_for "step3:0"
 
