@@ -164,8 +164,10 @@ tap_like "$screen" "applying 0002 create_posts ... done (" "0002 is applied"
 tap_is "$(versions)" "0001,0002" "the database has 0002 recorded"
 screen_keys Enter
 tap_ok "Enter returns to the console" screen_wait_for "up -n 1: done" "$wait_s"
+# The list is read again in the background: wait for the applied marker.
+screen_wait_for "= 0002" "$wait_s"
 tap_ok "whose list was read again: 0002 shows applied" \
-    sh -c "printf '%s\n' \"\$1\" | grep -qE '0002 .*applied'" - "$screen"
+    sh -c "printf '%s\n' \"\$1\" | grep -qE '= 0002 .*applied'" - "$screen"
 
 # 10. :q quits; the next console's prompt remembers.
 prompt "q"
