@@ -40,7 +40,7 @@ export XDG_STATE_HOME
     tap_bail "up -n 1 failed"
 
 screen_start "'$STEPWISE' --dir '$m' --db '$STEPWISE_TEST_PG'"
-tap_ok "the console lists the migrations" screen_wait_for "0002" "$wait_s"
+tap_ok "the console lists the migrations" screen_wait_for "= 0001" "$wait_s"
 
 # A session reading orders in an open transaction: it holds ACCESS SHARE
 # (started after tmux, which must not keep its fifo open).
@@ -82,7 +82,7 @@ columns() {
 before=$(columns)
 screen_stop
 screen_start "'$STEPWISE' --dir '$m' --db '$ext'"
-tap_ok "the console on the remote address" screen_wait_for "0002" "$wait_s"
+tap_ok "the console on the remote address" screen_wait_for "= 0001" "$wait_s"
 screen_keys j d
 tap_ok "d on a remote server asks for the database name" \
     screen_wait_for "Dry run on a remote server" "$wait_s"
