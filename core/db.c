@@ -475,3 +475,9 @@ void db_notices_clear(db *d)
         free(d->notices[i]);
     d->notice_count = 0;
 }
+
+bool db_host_is_local(const char *host)
+{
+    return !host || host[0] == '/' || strcmp(host, "localhost") == 0 ||
+           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
+}

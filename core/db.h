@@ -47,6 +47,11 @@ sw_status db_target_resolve(const char *option, const char *stepwise_db,
 void db_target_free(db_target *t);
 const char *db_origin_name(db_origin origin);
 
+/* Whether a server host (db_server_info.host) is this machine: a socket
+ * folder, localhost, 127.0.0.1 or ::1. The production guard asks for the
+ * database name on anything else. */
+bool db_host_is_local(const char *host);
+
 /* Remove the target's password from a message (decoded and raw forms). */
 char *db_target_redact(const db_target *t, const char *message);
 

@@ -682,3 +682,21 @@ void dry_run_result_free(dry_run_result *res)
     schema_snapshot_free(&res->end);
     memset(res, 0, sizeof *res);
 }
+
+const char *dry_run_outcome(const dry_run_result *res)
+{
+    return res->ok             ? "ok"
+           : res->cancelled    ? "aborted"
+           : res->lock_timeout ? "lock_timeout"
+                               : "failed";
+}
+
+void dry_run_summary(strbuf *sb, size_t migrations, const dry_run_result *res)
+{
+    strbuf_appendf(sb, "%zu migration%s, %zu statement%s, %zu lock mismatch%s", migrations,
+                   migrations == 1 ? "" : "s", res->count, res->count == 1 ? "" : "s",
+                   res->mismatches, res->mismatches == 1 ? "" : "es");
+    if (res->have_diff)
+        strbuf_appendf(sb, "; schema: %zu added, %zu removed, %zu changed", res->diff.added,
+                       res->diff.removed, res->diff.changed);
+}

@@ -27,6 +27,7 @@
 #include "core/history.h"
 #include "core/locks.h"
 #include "core/schema.h"
+#include "core/util.h"
 
 #define DRY_RUN_DEFAULT_LOCK_TIMEOUT "1s"
 
@@ -133,6 +134,13 @@ void dry_run_cancel(dry_run *dr);
 /* After *done: the result (moved out), and the dry run freed. */
 void dry_run_finish(dry_run *dr, dry_run_result *out);
 void dry_run_result_free(dry_run_result *res);
+
+/* The audit event of a dry run (action dry_run): its outcome ("ok",
+ * "aborted", "lock_timeout", "failed") and the head of its detail
+ * ("2 migrations, 5 statements, 0 lock mismatches; schema: ..."), the same
+ * from the command line and the console. */
+const char *dry_run_outcome(const dry_run_result *res);
+void dry_run_summary(strbuf *sb, size_t migrations, const dry_run_result *res);
 
 const char *lock_verdict_name(lock_verdict v);
 

@@ -472,12 +472,7 @@ static void audit_dry_run(context *c, const dry_set *set, const dry_run_result *
                           const cli_options *opts)
 {
     strbuf sb = {0};
-    strbuf_appendf(&sb, "%zu migration%s, %zu statement%s, %zu lock mismatch%s", set->nruns,
-                   set->nruns == 1 ? "" : "s", res->count, res->count == 1 ? "" : "s",
-                   res->mismatches, res->mismatches == 1 ? "" : "es");
-    if (res->have_diff)
-        strbuf_appendf(&sb, "; schema: %zu added, %zu removed, %zu changed", res->diff.added,
-                       res->diff.removed, res->diff.changed);
+    dry_run_summary(&sb, set->nruns, res);
     if (set->committed) {
         strbuf_append(&sb, "; run for real on a shadow database (no-transaction), history not "
                            "written");
@@ -498,8 +493,7 @@ static void audit_dry_run(context *c, const dry_set *set, const dry_run_result *
     if (res->message)
         strbuf_appendf(&sb, "; %s", res->message);
     sw_error err = {0};
-    const char *outcome = res->ok ? "ok" : res->cancelled ? "aborted"
-                                       : res->lock_timeout ? "lock_timeout" : "failed";
+    const char *outcome = dry_run_outcome(res);
     const char *version = set->nruns ? set->runs[set->focus].m->version : NULL;
     sw_status st = c->hist.events_exist
                        ? runner_audit(c->run, "dry_run", version, outcome, strbuf_str(&sb), &err)

@@ -219,12 +219,6 @@ char *ask(const char *prompt)
 }
 
 /* A local socket folder or a loopback name: not a production guard case. */
-static bool host_is_local(const char *host)
-{
-    return !host || host[0] == '/' || strcmp(host, "localhost") == 0 ||
-           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
-}
-
 int open_runner(const cli_options *opts, context *c, const run_settings *rs, const char *shadow,
                 bool create)
 {
@@ -257,7 +251,7 @@ int confirm_target(const cli_options *opts, db *d, const db_target *target, bool
     sw_error err = {0};
     if (db_server_info_get(d, &info, &err) != SW_OK)
         return report_error(&err);
-    if (host_is_local(info.host)) {
+    if (db_host_is_local(info.host)) {
         db_server_info_free(&info);
         return SW_OK;
     }

@@ -51,3 +51,38 @@ void list_cursor_clamp(list_cursor *lc, long count, int rows)
     if (lc->top < 0)
         lc->top = 0;
 }
+
+bool page_scroll_request(long *top, request req, long count, int rows)
+{
+    long page = rows > 1 ? rows - 1 : 1;
+    long last = count - (rows > 0 ? rows : 1);
+    if (last < 0)
+        last = 0;
+    switch (req) {
+    case REQ_MOVE_UP:
+        (*top)--;
+        break;
+    case REQ_MOVE_DOWN:
+        (*top)++;
+        break;
+    case REQ_PAGE_UP:
+        *top -= page;
+        break;
+    case REQ_PAGE_DOWN:
+        *top += page;
+        break;
+    case REQ_MOVE_FIRST:
+        *top = 0;
+        break;
+    case REQ_MOVE_LAST:
+        *top = last;
+        break;
+    default:
+        return false;
+    }
+    if (*top > last)
+        *top = last;
+    if (*top < 0)
+        *top = 0;
+    return true;
+}

@@ -56,4 +56,9 @@ bool list_cursor_request(list_cursor *lc, request req, long count, int rows);
 /* Keep the selection inside count and visible in rows. */
 void list_cursor_clamp(list_cursor *lc, long count, int rows);
 
+/* Scroll a page of count lines (no selection: *top is the first line
+ * shown) for a movement request with rows visible; true when req was a
+ * movement. */
+bool page_scroll_request(long *top, request req, long count, int rows);
+
 #endif

@@ -84,36 +84,7 @@ static bool help_request(void *state, console *c, request req)
 {
     (void)c;
     help_state *h = state;
-    long last = (long)h->count - h->rows;
-    if (last < 0)
-        last = 0;
-    switch (req) {
-    case REQ_MOVE_UP:
-        h->top--;
-        break;
-    case REQ_MOVE_DOWN:
-        h->top++;
-        break;
-    case REQ_PAGE_UP:
-        h->top -= h->rows - 1;
-        break;
-    case REQ_PAGE_DOWN:
-        h->top += h->rows - 1;
-        break;
-    case REQ_MOVE_FIRST:
-        h->top = 0;
-        break;
-    case REQ_MOVE_LAST:
-        h->top = last;
-        break;
-    default:
-        return false;
-    }
-    if (h->top > last)
-        h->top = last;
-    if (h->top < 0)
-        h->top = 0;
-    return true;
+    return page_scroll_request(&h->top, req, (long)h->count, h->rows);
 }
 
 static void help_done(void *state)

@@ -1005,19 +1005,11 @@ static void dry_result_lines(dry_job *j, const migration_run *runs, const dry_ru
 static void dry_audit(dry_job *j, runner *r, bool events_exist, const dry_run_result *res)
 {
     strbuf sb = {0};
-    strbuf_appendf(&sb, "%zu migration%s, %zu statement%s, %zu lock mismatch%s",
-                   j->base.steps.count, j->base.steps.count == 1 ? "" : "s", res->count,
-                   res->count == 1 ? "" : "s", res->mismatches, res->mismatches == 1 ? "" : "es");
-    if (res->have_diff)
-        strbuf_appendf(&sb, "; schema: %zu added, %zu removed, %zu changed", res->diff.added,
-                       res->diff.removed, res->diff.changed);
+    dry_run_summary(&sb, j->base.steps.count, res);
     strbuf_append(&sb, "; from the console");
     if (res->message)
         strbuf_appendf(&sb, "; %s", res->message);
-    const char *outcome = res->ok             ? "ok"
-                          : res->cancelled    ? "aborted"
-                          : res->lock_timeout ? "lock_timeout"
-                                              : "failed";
+    const char *outcome = dry_run_outcome(res);
     sw_error err = {0};
     sw_status st =
         events_exist
@@ -1148,12 +1140,6 @@ static void dry_answer(console *c, void *arg, bool yes)
     dry_start(c, state_of(c), j);
 }
 
-static bool host_is_local(const char *host)
-{
-    return !host || host[0] == '/' || strcmp(host, "localhost") == 0 ||
-           strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
-}
-
 /* `d`: the plan of `stepwise diff VERSION` (with --down for an applied
  * version), the production guard, then the job. */
 static void dry_request(migrations_state *st, console *c)
@@ -1219,7 +1205,7 @@ static void dry_request(migrations_state *st, console *c)
     st->pane_open = true;
     st->pane_top = 0;
     const char *dbname = c->server.database ? c->server.database : "";
-    if (c->target.kind == DB_POSTGRES && !host_is_local(c->server.host) &&
+    if (c->target.kind == DB_POSTGRES && !db_host_is_local(c->server.host) &&
         !(c->opts.confirm_db && strcmp(c->opts.confirm_db, dbname) == 0)) {
         char *body = xasprintf("%s\nis not a local server (host %s).\n"
                                "About to dry-run %zu migration%s there, up to %s:\n"

@@ -95,38 +95,7 @@ static bool text_request(void *state, console *c, request req)
 {
     (void)c;
     text_state *t = state;
-    long rows = t->rows > 0 ? t->rows : 1;
-    long last = (long)t->count - rows;
-    if (last < 0)
-        last = 0;
-    switch (req) {
-    case REQ_MOVE_UP:
-        t->cursor.top--;
-        break;
-    case REQ_MOVE_DOWN:
-        t->cursor.top++;
-        break;
-    case REQ_PAGE_UP:
-        t->cursor.top -= rows - 1;
-        break;
-    case REQ_PAGE_DOWN:
-    case REQ_PAUSE:
-        t->cursor.top += rows - 1;
-        break;
-    case REQ_MOVE_FIRST:
-        t->cursor.top = 0;
-        break;
-    case REQ_MOVE_LAST:
-        t->cursor.top = last;
-        break;
-    default:
-        return false;
-    }
-    if (t->cursor.top > last)
-        t->cursor.top = last;
-    if (t->cursor.top < 0)
-        t->cursor.top = 0;
-    return true;
+    return page_scroll_request(&t->cursor.top, req, (long)t->count, t->rows);
 }
 
 static char *text_where(void *state, console *c)

@@ -168,6 +168,26 @@ static void test_list_cursor_moves_and_clamps(void **state)
     assert_int_equal(lc.top, 0);
 }
 
+static void test_page_scrolls_within_its_text(void **state)
+{
+    (void)state;
+    long top = 0;
+    assert_true(page_scroll_request(&top, REQ_MOVE_UP, 100, 10));
+    assert_int_equal(top, 0);
+    page_scroll_request(&top, REQ_PAGE_DOWN, 100, 10);
+    assert_int_equal(top, 9);
+    page_scroll_request(&top, REQ_MOVE_LAST, 100, 10);
+    assert_int_equal(top, 90); /* the last line at the bottom, not at the top */
+    page_scroll_request(&top, REQ_MOVE_DOWN, 100, 10);
+    assert_int_equal(top, 90);
+    page_scroll_request(&top, REQ_MOVE_FIRST, 100, 10);
+    assert_int_equal(top, 0);
+    /* Shorter than the screen: nothing to scroll. */
+    page_scroll_request(&top, REQ_PAGE_DOWN, 5, 10);
+    assert_int_equal(top, 0);
+    assert_false(page_scroll_request(&top, REQ_ENTER, 100, 10));
+}
+
 static void test_line_history_is_kept_and_merged(void **state)
 {
     (void)state;
@@ -252,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_worker_names_the_running_job),
         cmocka_unit_test(test_worker_stop_leaves_a_stuck_job),
         cmocka_unit_test(test_list_cursor_moves_and_clamps),
+        cmocka_unit_test(test_page_scrolls_within_its_text),
         cmocka_unit_test(test_line_history_is_kept_and_merged),
         cmocka_unit_test(test_key_table_is_consistent),
     };
