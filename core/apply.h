@@ -92,8 +92,14 @@ typedef enum run_outcome {
 typedef struct run_progress {
     double elapsed;         /* seconds since the migration started */
     size_t statement;       /* 0-based statement of the script being run */
+    size_t statements;      /* how many the script has */
     bool waiting;           /* the work session waits on a lock right now */
     char *blockers;         /* who it waits for, one line per session, or NULL */
+    bool paused;            /* RUN_STEP: `statement` is next, nothing runs until
+                               runner_continue (or runner_stop) */
+    bool held;              /* RUN_HOLD: every statement and the history rows are
+                               done, the transaction is open, nothing runs until
+                               runner_commit (or runner_stop) */
 } run_progress;
 
 typedef struct run_result {
@@ -118,6 +124,49 @@ typedef struct run_result {
 
 /* Start one migration (prepared); the work runs on the server. */
 sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_error *err);
+
+/* How runner_start_ex runs a migration: an or of these (0: as runner_start). */
+enum run_flags {
+    /* Transactional: stop before COMMIT, with the statements and the history
+     * and events rows done inside the still-open transaction (the commit
+     * gate); runner_commit or runner_stop ends it. No effect on a
+     * no-transaction migration. */
+    RUN_HOLD = 1,
+    /* Pause before each statement of the script until runner_continue.
+     * Transactional: BEGIN and the SETs are sent first, then each statement
+     * on its own, then the history rows (then COMMIT, or the hold).
+     * No-transaction: the dirty marker is written first, as always. */
+    RUN_STEP = 2,
+};
+sw_status runner_start_ex(runner *r, migration_run *run, size_t resume_from, unsigned flags,
+                          sw_error *err);
+/* RUN_STEP, while paused: send the next statement. */
+sw_status runner_continue(runner *r, sw_error *err);
+/* RUN_HOLD, while held: COMMIT. The next runner_poll says done, and
+ * runner_result gives RUN_OK (RUN_FAILED if the commit itself failed). */
+sw_status runner_commit(runner *r, sw_error *err);
+/* While paused or held, end the migration without going on: a
+ * transactional one is rolled back; a no-transaction one keeps the
+ * statements done and stays dirty (steps_done says how far). The next
+ * runner_poll says done and runner_result gives RUN_ABORTED with `why`
+ * as its message (e.g. "rolled back at the commit gate by the operator"),
+ * audited as operator_abort. */
+sw_status runner_stop(runner *r, const char *why, sw_error *err);
+/* The work session's backend pid (PostgreSQL; 0 on SQLite): how the lock
+ * monitor's snapshot finds the migration. */
+int runner_work_pid(runner *r);
+/* While held: the schema as the open transaction sees it, compared with
+ * the latest snapshot (runner_backup; with snapshot_each, one taken just
+ * before this migration). *diff: schema_diff_text's lines, "" when
+ * nothing differs. *compared_with: NULL when that snapshot was taken just
+ * before this migration, else which one it was (as in run_result).
+ * SW_USAGE when no snapshot was taken (runner_backup first). */
+sw_status runner_gate_diff(runner *r, char **diff, char **compared_with, sw_error *err);
+/* The locks the work session holds now, one line each, strongest first:
+ * "AccessExclusiveLock on public.books" (other lock types as the monitor
+ * names their objects); SQLite: one line saying the database file is
+ * write-locked. "" when none. */
+sw_status runner_held_locks(runner *r, char **text, sw_error *err);
 /* Wait up to timeout_ms for progress; *done when the migration has
  * finished one way or the other. Looks at the locks through the lock
  * monitor every half second while a statement runs (PostgreSQL). */
