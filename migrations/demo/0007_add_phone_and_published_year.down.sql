@@ -1,0 +1,2 @@
+ALTER TABLE books DROP COLUMN published_year;
+ALTER TABLE customers DROP COLUMN phone;
