@@ -7,6 +7,7 @@
 # total from its lines, the price rebuild keeps the prices, the rename
 # renames.
 . "$top_srcdir/tests/harness/tap.sh"
+. "$top_srcdir/tests/harness/samples.sh"
 
 command -v sqlite3 >/dev/null 2>&1 || tap_skip_all "no sqlite3 command to look at the database"
 
@@ -39,48 +40,15 @@ state() {
     [ -z "$_names" ] || sqlite3 -batch "$file" ".dump $_names"
 }
 
-# state_is FILE DESCRIPTION: the state now is the one saved in FILE; when
-# not, the difference is shown.
-state_is() {
-    state >"$tmp/now"
-    if cmp -s "$1" "$tmp/now"; then
-        tap_result 0 "$2"
-    else
-        tap_result 1 "$2"
-        diff -u "$1" "$tmp/now" | sed 's/^/# /'
-    fi
-}
-
-versions= count=0
-for f in "$demo"/*.up.sql; do
-    f=${f##*/}
-    versions="$versions ${f%%_*}"
-    count=$((count + 1))
-done
+sample_versions "$demo"
 if [ "$count" -ge 10 ] && [ "$count" -le 12 ]; then r=0; else r=1; fi
 tap_result "$r" "the demo has 10 to 12 migrations ($count)"
-missing=
-for v in $versions; do
-    set -- "$demo/${v}"_*.down.sql
-    [ -f "$1" ] || missing="$missing $v"
-done
 tap_is "$missing" "" "every demo migration has a down script"
 
 # ---------------------------------------------- one migration at a time
 state >"$tmp/empty"
 for v in $versions; do
-    state >"$tmp/before"
-    sw up -n 1 --yes >"$tmp/out" 2>&1
-    tap_is "$?" 0 "$v applies"
-    tap_is "$(q "select count(*) from stepwise_history where version = '$v' and not dirty")" 1 \
-        "$v is recorded applied"
-    state >"$tmp/after"
-    if cmp -s "$tmp/before" "$tmp/after"; then r=1; else r=0; fi
-    tap_result "$r" "$v changes the schema or the rows"
-    sw down --yes >"$tmp/out" 2>&1
-    tap_is "$?" 0 "$v rolls back"
-    state_is "$tmp/before" "$v: after its down script, schema and rows are as before"
-    sw up -n 1 --yes >"$tmp/out" 2>&1 || { sed 's/^/# /' "$tmp/out"; tap_bail "$v: again"; }
+    round_trip "$v"
 done
 
 sw status >"$tmp/out" 2>&1
