@@ -1,0 +1,1 @@
+UPDATE orders SET total_cents = NULL WHERE total_cents IS NOT NULL;
