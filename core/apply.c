@@ -4,12 +4,18 @@
  * error with the transaction aborted, so nothing of it remains after the
  * ROLLBACK that follows. A no-transaction migration is sent statement by
  * statement in autocommit between history writes that keep it dirty
- * until the end. SQLite runs the same shapes synchronously. */
+ * until the end. SQLite runs the same shapes synchronously.
+ *
+ * Supervised (RUN_HOLD, RUN_STEP), the same text is cut where a person
+ * decides: before COMMIT (the commit gate), and before each statement,
+ * which then goes on its own (the prefix, each statement, the history
+ * rows). Nothing is sent while paused or held. */
 #include "config.h"
 
 #include "core/apply.h"
 #include "core/backup.h"
 #include "core/diff.h"
+#include "core/locks.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -184,8 +190,10 @@ static void compose(db *d, const history_table *t, migration_run *r, const char 
         append_script(&sb, r);
         char *h = history_write_sql(d, t, r, actor, false, r->parsed.count);
         char *e = history_event_sql(d, t, actor, action, r->m->version, "ok", NULL);
+        r->history_offset = sb.len;
         strbuf_append(&sb, h);
         strbuf_append(&sb, e);
+        r->commit_offset = sb.len;
         strbuf_append(&sb, "COMMIT;\n");
         free(h);
         free(e);
@@ -280,6 +288,16 @@ void migration_run_free(migration_run *r)
 
 /* -------------------------------------------------------------- running */
 
+/* What the work connection was sent last, so that its end leads on. */
+typedef enum run_piece {
+    PIECE_NONE,
+    PIECE_WHOLE,     /* transactional: the whole text (PostgreSQL), the script (SQLite) */
+    PIECE_PREFIX,    /* RUN_STEP, PostgreSQL: BEGIN and the SETs */
+    PIECE_STATEMENT, /* statement `next` of the script, on its own */
+    PIECE_TAIL,      /* RUN_STEP, PostgreSQL: the history rows (and COMMIT) */
+    PIECE_COMMIT,    /* runner_commit's COMMIT */
+} run_piece;
+
 struct runner {
     const db_target *target; /* the caller's, alive until runner_close */
     db *work;
@@ -297,7 +315,11 @@ struct runner {
     bool active;
     bool finished;
     bool cancelled;
-    size_t next;           /* no-transaction: statement being run */
+    unsigned flags;        /* RUN_HOLD (transactional only), RUN_STEP */
+    run_piece piece;
+    bool paused;           /* RUN_STEP: before statement `next`, nothing sent */
+    bool held;             /* RUN_HOLD: at the commit gate, nothing sent */
+    size_t next;           /* statement being run (no-transaction, RUN_STEP) */
     double started;
     double next_look;      /* when to ask the monitor again */
     char *blockers;        /* last seen */
@@ -517,10 +539,12 @@ sw_status runner_backup(runner *r, const char *dir, char **path, sw_error *err)
  * transactional one after others committed is otherwise not snapshotted:
  * a snapshot costs more than a light migration (bench/apply), and the
  * server's rollback is what keeps it whole; its failure is compared with
- * the latest snapshot, saying so. */
+ * the latest snapshot, saying so. At a commit gate (RUN_HOLD) a person
+ * looks at the diff: it gets one too, so the diff is this migration's. */
 static void snapshot_before(runner *r, const migration_run *run)
 {
-    if (!r->snapshots || !r->since || (run->transactional && !r->settings.snapshot_each))
+    bool each = r->settings.snapshot_each || (r->flags & RUN_HOLD);
+    if (!r->snapshots || !r->since || (run->transactional && !each))
         return;
     schema_snapshot now = {0};
     sw_error e = {0};
@@ -545,6 +569,20 @@ static void committed_since(runner *r, const char *version)
     r->since++;
 }
 
+/* NULL when `before` shows the schema just before this migration (nothing
+ * was committed since it was taken); else which snapshot it is. */
+static char *compared_text(runner *r)
+{
+    if (!r->since)
+        return NULL;
+    char *taken = r->before_version ? xasprintf("before %s", r->before_version)
+                                    : xasprintf("before the run (%s)", r->backup_path);
+    char *text = xasprintf("the snapshot taken %s, not with one taken just before %s", taken,
+                           r->run->m->version);
+    free(taken);
+    return text;
+}
+
 /* After a failure: does anything of the migration remain? */
 static void check_remains(runner *r)
 {
@@ -558,17 +596,12 @@ static void check_remains(runner *r)
         r->result.schema_checked = true;
         r->result.remains = d.count ? schema_diff_text(&d) : NULL;
         schema_diff_free(&d);
+        r->result.compared_with = compared_text(r);
         if (r->since) {
-            char *taken = r->before_version ? xasprintf("before %s", r->before_version)
-                                            : xasprintf("before the run (%s)", r->backup_path);
-            r->result.compared_with = xasprintf("the snapshot taken %s, not with one taken "
-                                                "just before %s",
-                                                taken, r->run->m->version);
             r->result.committed_since =
                 r->since == 1 ? xstrdup(r->since_first)
                               : xasprintf("%s..%s, %zu migrations", r->since_first,
                                           r->since_last, r->since);
-            free(taken);
         }
     }
     schema_snapshot_free(&now);
@@ -616,7 +649,27 @@ static sw_status exec_history(runner *r, const char *sql, sw_error *err)
 static sw_status send_statement(runner *r, sw_error *err)
 {
     const sql_statement *st = &r->run->parsed.statements[r->next];
+    r->piece = PIECE_STATEMENT;
     return db_send(r->work, st->text, err);
+}
+
+/* Send the migration's text from `from` to `to` as one piece. */
+static sw_status send_part(runner *r, run_piece piece, size_t from, size_t to, sw_error *err)
+{
+    char *sql = xstrndup(r->run->sql + from, to - from);
+    r->piece = piece;
+    sw_status st = db_send(r->work, sql, err);
+    free(sql);
+    return st;
+}
+
+/* When to look at the locks first: soon enough to see a wait before
+ * lock_timeout ends it, so that a timeout can name who blocked. */
+static double first_look(const migration_run *run)
+{
+    double lt = 3;
+    duration_parse(run->lock_timeout, &lt);
+    return now_seconds() + (lt / 2 < 0.25 ? lt / 2 : 0.25);
 }
 
 static void fail(runner *r, run_outcome outcome, const char *fmt, ...) SW_PRINTF(3, 4);
@@ -631,11 +684,40 @@ static void fail(runner *r, run_outcome outcome, const char *fmt, ...)
     r->finished = true;
 }
 
+static void sqlite_record(runner *r, bool commit);
+
+/* Transactional, RUN_STEP: a pause before the next statement; once the
+ * script is done, the history rows, then COMMIT or the hold. */
+static sw_status script_next(runner *r, sw_error *err)
+{
+    migration_run *run = r->run;
+    if (r->next < run->parsed.count) {
+        r->paused = true;
+        return SW_OK;
+    }
+    bool hold = r->flags & RUN_HOLD;
+    if (db_get_kind(r->work) == DB_SQLITE) {
+        sqlite_record(r, !hold);
+        return SW_OK;
+    }
+    return send_part(r, PIECE_TAIL, run->history_offset,
+                     hold ? run->commit_offset : strlen(run->sql), err);
+}
+
 sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_error *err)
+{
+    return runner_start_ex(r, run, resume_from, 0, err);
+}
+
+sw_status runner_start_ex(runner *r, migration_run *run, size_t resume_from, unsigned flags,
+                          sw_error *err)
 {
     run_result_free(&r->result);
     free(r->blockers);
     r->blockers = NULL;
+    r->flags = run->transactional ? flags : flags & ~(unsigned)RUN_HOLD;
+    r->piece = PIECE_NONE;
+    r->paused = r->held = false;
     snapshot_before(r, run);
     r->run = run;
     r->active = true;
@@ -644,15 +726,16 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
     r->waiting = false;
     r->next = resume_from;
     r->started = now_seconds();
-    /* Look at the locks soon enough to see a wait before lock_timeout
-     * ends it, so that a timeout can name who blocked. */
-    double lt = 3;
-    duration_parse(run->lock_timeout, &lt);
-    r->next_look = r->started + (lt / 2 < 0.25 ? lt / 2 : 0.25);
+    r->next_look = first_look(run);
     bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    bool step = r->flags & RUN_STEP;
     sw_status st = SW_OK;
-    if (run->transactional && pg)
-        return db_send(r->work, run->sql, err);
+    if (run->transactional && pg) {
+        if (step)
+            return send_part(r, PIECE_PREFIX, 0, run->script_offset, err);
+        return send_part(r, PIECE_WHOLE, 0,
+                         r->flags & RUN_HOLD ? run->commit_offset : strlen(run->sql), err);
+    }
     if (run->transactional) {
         /* SQLite: take the write lock, then look again at the history:
          * another runner may have applied this version meanwhile. */
@@ -678,8 +761,11 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
             }
             return SW_OK;
         }
+        if (step)
+            return script_next(r, err);
         strbuf sb = {0};
         append_script(&sb, run);
+        r->piece = PIECE_WHOLE;
         st = db_send(r->work, strbuf_str(&sb), err);
         strbuf_free(&sb);
         return st;
@@ -715,8 +801,13 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
     runner_audit(r, run->down ? "rollback" : "apply", run->m->version,
                  resume_from ? "resumed" : "started", detail, &e);
     free(detail);
+    r->piece = PIECE_STATEMENT;
     if (r->next >= run->parsed.count)
         return SW_OK;
+    if (step) {
+        r->paused = true;
+        return SW_OK;
+    }
     return send_statement(r, err);
 }
 
@@ -782,14 +873,20 @@ char *migration_run_locate(const migration_run *run, size_t statement, int posit
 static char *locate(runner *r, const db_outcome *o, const char *message)
 {
     migration_run *run = r->run;
+    bool pg = db_get_kind(r->work) == DB_POSTGRES;
+    if (r->piece == PIECE_STATEMENT)
+        return migration_run_locate(run, r->next, pg ? o->position : 0, message);
+    if (r->piece == PIECE_COMMIT)
+        return xasprintf("%s: COMMIT failed: %s", run->script->path, message);
     const sql_statement *st = NULL;
     int line = 0, col = 0;
-    if (run->transactional) {
+    if (r->piece == PIECE_WHOLE) {
+        /* Statements count from the prefix; a position from the text's start. */
         size_t done = (size_t)o->completed;
         size_t prefix = run->prefix_statements;
         if (done >= prefix && done - prefix < run->parsed.count)
             st = &run->parsed.statements[done - prefix];
-        if (o->position > 0 && db_get_kind(r->work) == DB_POSTGRES) {
+        if (o->position > 0 && pg) {
             /* A character position in the text sent: walk to it. */
             const char *p = run->sql;
             int chars = 1;
@@ -804,10 +901,6 @@ static char *locate(runner *r, const db_outcome *o, const char *message)
                 line = file_line(run->script, line);
             }
         }
-    } else if (r->next < run->parsed.count) {
-        return migration_run_locate(run, r->next,
-                                    db_get_kind(r->work) == DB_POSTGRES ? o->position : 0,
-                                    message);
     }
     if (!line && st) {
         line = file_line(run->script, st->line);
@@ -866,6 +959,13 @@ static void finish_failure(runner *r, const db_outcome *o, const char *message)
     check_remains(r);
 }
 
+/* Sending failed (the connection is gone): the migration ends there. */
+static void send_failed(runner *r, const char *message)
+{
+    db_outcome none = {0};
+    finish_failure(r, &none, message);
+}
+
 /* No-transaction: after each statement, the history says how far. */
 static sw_status advance(runner *r, sw_error *err)
 {
@@ -879,6 +979,10 @@ static sw_status advance(runner *r, sw_error *err)
     free(sql);
     if (st != SW_OK)
         return st;
+    if (r->next < run->parsed.count && (r->flags & RUN_STEP)) {
+        r->paused = true;
+        return SW_OK;
+    }
     if (r->next < run->parsed.count)
         return send_statement(r, err);
     long long ms = (long long)((now_seconds() - r->started) * 1000);
@@ -899,8 +1003,9 @@ static sw_status advance(runner *r, sw_error *err)
     return st;
 }
 
-/* SQLite transactional: the script ran; write the history, commit. */
-static void sqlite_commit(runner *r)
+/* SQLite transactional: the script ran; write the history, then commit
+ * (or, without `commit`, hold at the gate: RUN_HOLD). */
+static void sqlite_record(runner *r, bool commit)
 {
     migration_run *run = r->run;
     sw_error e = {0};
@@ -918,18 +1023,65 @@ static void sqlite_commit(runner *r)
     strbuf sb = {0};
     strbuf_append(&sb, h);
     strbuf_append(&sb, ev);
-    strbuf_append(&sb, "COMMIT;");
+    if (commit)
+        strbuf_append(&sb, "COMMIT;");
     if (db_exec(r->work, strbuf_str(&sb), &e) != SW_OK) {
         db_exec(r->work, "ROLLBACK", NULL);
         fail(r, RUN_FAILED, "%s: recording the migration failed, rolled back: %s",
              run->script->path, e.message);
-    } else {
+    } else if (commit) {
         r->result.outcome = RUN_OK;
         r->finished = true;
+    } else {
+        r->held = true;
     }
     strbuf_free(&sb);
     free(h);
     free(ev);
+}
+
+/* The end of a whole transactional text, or of its history rows: done,
+ * or (RUN_HOLD) at the commit gate. */
+static void end_or_hold(runner *r)
+{
+    if (r->flags & RUN_HOLD) {
+        r->held = true;
+        return;
+    }
+    r->result.outcome = RUN_OK;
+    r->finished = true;
+}
+
+/* The piece sent has ended well: what comes next. */
+static sw_status piece_done(runner *r, const db_outcome *o, sw_error *err)
+{
+    run_piece piece = r->piece;
+    r->piece = PIECE_NONE;
+    switch (piece) {
+    case PIECE_STATEMENT:
+        r->result.rows = o->rows;
+        if (!r->run->transactional)
+            return advance(r, err);
+        r->next++;
+        return script_next(r, err);
+    case PIECE_PREFIX:
+        return script_next(r, err);
+    case PIECE_WHOLE:
+        r->result.rows = o->rows;
+        if (db_get_kind(r->work) == DB_SQLITE)
+            sqlite_record(r, !(r->flags & RUN_HOLD));
+        else
+            end_or_hold(r);
+        return SW_OK;
+    case PIECE_TAIL:
+        end_or_hold(r);
+        return SW_OK;
+    default: /* PIECE_COMMIT */
+        break;
+    }
+    r->result.outcome = RUN_OK;
+    r->finished = true;
+    return SW_OK;
 }
 
 sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progress, sw_error *err)
@@ -937,7 +1089,9 @@ sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progr
     *done = false;
     if (progress)
         memset(progress, 0, sizeof *progress);
-    while (!r->finished) {
+    /* Paused or held, nothing runs: the answer is now, and no lock is
+     * looked at. */
+    while (!r->finished && !r->paused && !r->held) {
         bool ready = false;
         int slice = timeout_ms > 100 ? 100 : timeout_ms;
         if (db_poll(r->work, slice, &ready, err) != SW_OK)
@@ -959,16 +1113,11 @@ sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progr
             finish_failure(r, &o, e.message);
             break;
         }
-        r->result.rows = o.rows;
-        if (r->run->transactional) {
-            if (db_get_kind(r->work) == DB_SQLITE)
-                sqlite_commit(r);
-            else {
-                r->result.outcome = RUN_OK;
-                r->finished = true;
-            }
-        } else if (advance(r, &e) != SW_OK) {
-            fail(r, RUN_FAILED, "%s: %s", r->run->script->path, e.message);
+        if (piece_done(r, &o, &e) != SW_OK) {
+            if (r->run->transactional)
+                send_failed(r, e.message); /* RUN_STEP: the history rows not sent */
+            else
+                fail(r, RUN_FAILED, "%s: %s", r->run->script->path, e.message);
         }
         r->waiting = false;
         r->next_look = now_seconds() + 0.25;
@@ -976,8 +1125,11 @@ sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progr
     if (progress) {
         progress->elapsed = now_seconds() - r->started;
         progress->statement = r->next;
+        progress->statements = r->run->parsed.count;
         progress->waiting = r->waiting;
         progress->blockers = r->blockers ? xstrdup(r->blockers) : NULL;
+        progress->paused = r->paused;
+        progress->held = r->held;
     }
     *done = r->finished;
     return SW_OK;
@@ -985,8 +1137,199 @@ sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progr
 
 void runner_cancel(runner *r)
 {
+    if (r->active && !r->finished && (r->paused || r->held)) {
+        sw_error e = {0};
+        runner_stop(r, "cancelled by the operator", &e);
+        return;
+    }
     r->cancelled = true;
     db_cancel(r->work, NULL);
+}
+
+sw_status runner_continue(runner *r, sw_error *err)
+{
+    if (!r->active || r->finished || !r->paused)
+        return sw_error_set(err, SW_USAGE, "no migration is paused before a statement");
+    r->paused = false;
+    r->waiting = false;
+    free(r->blockers);
+    r->blockers = NULL;
+    r->next_look = first_look(r->run);
+    sw_error e = {0};
+    if (send_statement(r, &e) != SW_OK)
+        send_failed(r, e.message);
+    return SW_OK;
+}
+
+sw_status runner_commit(runner *r, sw_error *err)
+{
+    if (!r->active || r->finished || !r->held)
+        return sw_error_set(err, SW_USAGE, "no migration is waiting at the commit gate");
+    r->held = false;
+    r->piece = PIECE_COMMIT;
+    sw_error e = {0};
+    if (db_send(r->work, "COMMIT", &e) != SW_OK)
+        send_failed(r, e.message);
+    return SW_OK;
+}
+
+sw_status runner_stop(runner *r, const char *why, sw_error *err)
+{
+    if (!r->active || r->finished || (!r->paused && !r->held))
+        return sw_error_set(err, SW_USAGE,
+                            "no migration is paused or held (a running statement is "
+                            "cancelled instead)");
+    migration_run *run = r->run;
+    r->paused = r->held = false;
+    r->piece = PIECE_NONE;
+    if (run->transactional) {
+        db_exec(r->work, "ROLLBACK", NULL); /* harmless when the connection is gone */
+    } else {
+        r->result.steps_done = r->next;
+        if (db_get_kind(r->work) == DB_POSTGRES)
+            db_exec(r->work, "RESET lock_timeout; RESET statement_timeout", NULL);
+    }
+    fail(r, RUN_ABORTED, "%s", why && *why ? why : "stopped by the operator");
+    check_remains(r);
+    return SW_OK;
+}
+
+int runner_work_pid(runner *r)
+{
+    return db_backend_pid(r->work);
+}
+
+/* The migration's transaction is open on the work connection, which waits
+ * (paused or held): reads there see what the migration did. */
+static bool waiting_in_transaction(const runner *r)
+{
+    return r->active && !r->finished && (r->paused || r->held) && r->run->transactional;
+}
+
+/* A read on the work connection inside the migration's transaction goes
+ * in a savepoint: a failed read (a statement_timeout of the migration's)
+ * must not abort the transaction the operator is about to commit. */
+static bool savepoint_needed(runner *r, db *d)
+{
+    return d == r->work && db_get_kind(d) == DB_POSTGRES && waiting_in_transaction(r);
+}
+
+static void savepoint_end(db *d, bool ok)
+{
+    db_exec(d, ok ? "RELEASE SAVEPOINT stepwise_read"
+                  : "ROLLBACK TO SAVEPOINT stepwise_read; RELEASE SAVEPOINT stepwise_read",
+            NULL);
+}
+
+sw_status runner_gate_diff(runner *r, char **diff, char **compared_with, sw_error *err)
+{
+    *diff = NULL;
+    *compared_with = NULL;
+    if (!r->snapshots)
+        return sw_error_set(err, SW_USAGE,
+                            "no snapshot of the schema was taken before the run: nothing to "
+                            "compare with");
+    if (!r->active || r->finished || (!r->paused && !r->held))
+        return sw_error_set(err, SW_USAGE,
+                            "the schema is read only while the migration is paused or held, "
+                            "not while a statement runs");
+    bool savepoint = savepoint_needed(r, r->work);
+    if (savepoint && db_exec(r->work, "SAVEPOINT stepwise_read", err) != SW_OK)
+        return SW_FAILED;
+    schema_snapshot now = {0};
+    sw_status st = schema_snapshot_take(r->work, &r->table, &now, err);
+    if (savepoint)
+        savepoint_end(r->work, st == SW_OK);
+    schema_diff d = {0};
+    if (st == SW_OK)
+        st = schema_diff_compute(&r->before, &now, &d, err);
+    if (st == SW_OK) {
+        *diff = d.count ? schema_diff_text(&d) : xstrdup("");
+        *compared_with = compared_text(r);
+    }
+    schema_diff_free(&d);
+    schema_snapshot_free(&now);
+    return st;
+}
+
+/* The granted locks of `pid`, as "mode<TAB>object" rows by object. A
+ * relation the reading session cannot see is the migration's own: new
+ * (read from another session) or dropped (read inside its transaction). */
+static sw_status read_held_locks(db *d, int pid, bool inside, db_result **out, sw_error *err)
+{
+    char spid[16];
+    snprintf(spid, sizeof spid, "%d", pid);
+    const char *params[] = {spid, inside ? "dropped" : "created by the migration, not committed"};
+    return db_query(
+        d,
+        "SELECT l.mode, CASE "
+        "WHEN l.relation IS NOT NULL AND c.oid IS NULL "
+        "THEN 'relation ' || l.relation || ' (' || $2 || ')' "
+        "WHEN l.locktype = 'relation' THEN pg_catalog.format('%I.%I', n.nspname, c.relname) "
+        "WHEN l.locktype = 'tuple' THEN pg_catalog.format('tuple (%s,%s) of %I.%I', l.page, "
+        "l.tuple, n.nspname, c.relname) "
+        "WHEN l.locktype = 'page' THEN pg_catalog.format('page %s of %I.%I', l.page, "
+        "n.nspname, c.relname) "
+        "WHEN l.locktype = 'extend' THEN pg_catalog.format('extension of %I.%I', n.nspname, "
+        "c.relname) "
+        "WHEN l.locktype = 'object' THEN "
+        "coalesce(pg_catalog.pg_describe_object(l.classid, l.objid, l.objsubid), "
+        "l.classid::pg_catalog.regclass || ' ' || l.objid) "
+        "WHEN l.locktype = 'advisory' THEN 'advisory lock ' || l.classid || ':' || l.objid "
+        "ELSE l.locktype END "
+        "FROM pg_catalog.pg_locks l "
+        "LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+        "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE l.pid = $1::int AND l.granted "
+        "AND l.locktype NOT IN ('virtualxid', 'transactionid') "
+        "AND (n.nspname IS NULL OR n.nspname NOT IN ('pg_catalog', 'information_schema')) "
+        "AND (l.locktype <> 'object' OR l.database <> 0) "
+        "ORDER BY 2, 1",
+        2, params, out, err);
+}
+
+sw_status runner_held_locks(runner *r, char **text, sw_error *err)
+{
+    *text = NULL;
+    if (db_get_kind(r->work) == DB_SQLITE) {
+        /* BEGIN IMMEDIATE took the write lock; it goes with COMMIT or ROLLBACK. */
+        bool locked = r->active && !r->finished && r->run->transactional &&
+                      r->piece != PIECE_COMMIT;
+        *text = locked ? xasprintf("write lock on the database file %s (BEGIN IMMEDIATE): "
+                                   "other writers wait until the migration ends\n",
+                                   r->target->path)
+                       : xstrdup("");
+        return SW_OK;
+    }
+    /* Inside the waiting transaction the migration's new relations have
+     * names; while a statement runs, the lock connection is free. */
+    db *d = waiting_in_transaction(r) ? r->work : event_db(r);
+    bool savepoint = savepoint_needed(r, d);
+    if (savepoint && db_exec(d, "SAVEPOINT stepwise_read", err) != SW_OK)
+        return SW_FAILED;
+    db_result *res = NULL;
+    sw_status st = read_held_locks(d, db_backend_pid(r->work), d == r->work, &res, err);
+    if (savepoint)
+        savepoint_end(d, st == SW_OK);
+    if (st != SW_OK)
+        return st;
+    /* Strongest first; a mode the eight table modes do not name (e.g.
+     * SIReadLock) last. */
+    strbuf sb = {0};
+    for (int mode = LOCK_ACCESS_EXCLUSIVE; mode >= LOCK_NONE; mode--)
+        for (int i = 0; i < res->nrows; i++) {
+            const char *name = db_result_value(res, i, 0);
+            lock_mode m = lock_mode_from_name(name);
+            if ((int)m != mode)
+                continue;
+            const char *what = db_result_value(res, i, 1);
+            char *object = text_escaped(what ? what : "?");
+            strbuf_appendf(&sb, "%s on %s\n", name, object);
+            free(object);
+        }
+    db_result_free(res);
+    *text = strbuf_detach(&sb);
+    return SW_OK;
 }
 
 static const char *outcome_word(run_outcome o)

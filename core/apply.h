@@ -44,6 +44,9 @@ typedef struct migration_run {
     size_t script_offset;     /* where the script begins inside sql */
     size_t prefix_statements; /* statements sent with the script, before it (PostgreSQL:
                                  BEGIN, SET ...; SQLite: none, the script goes alone) */
+    size_t history_offset;    /* transactional: where the history and events rows begin
+                                 inside sql (after the script) */
+    size_t commit_offset;     /* transactional: where the final "COMMIT;\n" begins */
 } migration_run;
 
 /* Prepare one step: refuses (SW_USAGE, nothing run) a script that does
@@ -129,8 +132,10 @@ sw_status runner_start(runner *r, migration_run *run, size_t resume_from, sw_err
 enum run_flags {
     /* Transactional: stop before COMMIT, with the statements and the history
      * and events rows done inside the still-open transaction (the commit
-     * gate); runner_commit or runner_stop ends it. No effect on a
-     * no-transaction migration. */
+     * gate); runner_commit or runner_stop ends it. A snapshot is taken just
+     * before the migration (after runner_backup), as with snapshot_each, so
+     * that runner_gate_diff shows this migration's changes alone. No effect
+     * on a no-transaction migration. */
     RUN_HOLD = 1,
     /* Pause before each statement of the script until runner_continue.
      * Transactional: BEGIN and the SETs are sent first, then each statement
@@ -140,32 +145,44 @@ enum run_flags {
 };
 sw_status runner_start_ex(runner *r, migration_run *run, size_t resume_from, unsigned flags,
                           sw_error *err);
-/* RUN_STEP, while paused: send the next statement. */
+/* RUN_STEP, while paused: send the next statement. SW_USAGE (nothing done)
+ * when not paused; a statement that cannot be sent (the connection is
+ * gone) ends the migration RUN_FAILED, which the next runner_poll says. */
 sw_status runner_continue(runner *r, sw_error *err);
-/* RUN_HOLD, while held: COMMIT. The next runner_poll says done, and
- * runner_result gives RUN_OK (RUN_FAILED if the commit itself failed). */
+/* RUN_HOLD, while held: send COMMIT. runner_poll says done once the
+ * server has answered (on SQLite, at the next runner_poll), and
+ * runner_result gives RUN_OK (RUN_FAILED with the server's message if the
+ * commit itself failed). SW_USAGE (nothing done) when not held. */
 sw_status runner_commit(runner *r, sw_error *err);
 /* While paused or held, end the migration without going on: a
  * transactional one is rolled back; a no-transaction one keeps the
  * statements done and stays dirty (steps_done says how far). The next
  * runner_poll says done and runner_result gives RUN_ABORTED with `why`
  * as its message (e.g. "rolled back at the commit gate by the operator"),
- * audited as operator_abort. */
+ * audited as operator_abort, with the schema checked as after a failure
+ * (run_result.remains). SW_USAGE (nothing done) when neither paused nor
+ * held: a running statement is stopped with runner_cancel. */
 sw_status runner_stop(runner *r, const char *why, sw_error *err);
 /* The work session's backend pid (PostgreSQL; 0 on SQLite): how the lock
  * monitor's snapshot finds the migration. */
 int runner_work_pid(runner *r);
-/* While held: the schema as the open transaction sees it, compared with
- * the latest snapshot (runner_backup; with snapshot_each, one taken just
- * before this migration). *diff: schema_diff_text's lines, "" when
- * nothing differs. *compared_with: NULL when that snapshot was taken just
- * before this migration, else which one it was (as in run_result).
- * SW_USAGE when no snapshot was taken (runner_backup first). */
+/* While held (or paused): the schema as the open transaction sees it,
+ * compared with the latest snapshot (runner_backup; with RUN_HOLD or
+ * snapshot_each, one taken just before this migration). *diff:
+ * schema_diff_text's lines, "" when nothing differs. *compared_with: NULL
+ * when that snapshot was taken just before this migration, else which one
+ * it was (as in run_result). Read inside a savepoint on PostgreSQL, so
+ * that a failed read (a statement_timeout) leaves the transaction whole.
+ * SW_USAGE when no snapshot was taken (runner_backup first), or while a
+ * statement runs. */
 sw_status runner_gate_diff(runner *r, char **diff, char **compared_with, sw_error *err);
 /* The locks the work session holds now, one line each, strongest first:
  * "AccessExclusiveLock on public.books" (other lock types as the monitor
- * names their objects); SQLite: one line saying the database file is
- * write-locked. "" when none. */
+ * names their objects); its own transaction ids and the system catalogs
+ * are left out, as in a dry run. Read on the lock connection, so it can
+ * be asked while a statement runs. SQLite: one line saying the database
+ * file is write-locked, while a transactional migration runs, is paused
+ * or held. "" when none. */
 sw_status runner_held_locks(runner *r, char **text, sw_error *err);
 /* Wait up to timeout_ms for progress; *done when the migration has
  * finished one way or the other. Looks at the locks through the lock
@@ -173,7 +190,8 @@ sw_status runner_held_locks(runner *r, char **text, sw_error *err);
 sw_status runner_poll(runner *r, int timeout_ms, bool *done, run_progress *progress,
                       sw_error *err);
 /* Ask the server to cancel the running statement (the migration then
- * rolls back and ends RUN_ABORTED). */
+ * rolls back and ends RUN_ABORTED). While paused or held, where nothing
+ * runs, it is runner_stop with "cancelled by the operator". */
 void runner_cancel(runner *r);
 /* After *done: the outcome; the events row and the local audit line are
  * written here (after any rollback, so that they survive). */
