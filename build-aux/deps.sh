@@ -3,7 +3,7 @@
 
 STEPWISE_BUILD_PACKAGES="gcc make autoconf automake autoconf-archive pkg-config \
 libncurses-dev libpq-dev libsqlite3-dev libedit-dev libpg-query-dev libprotobuf-c-dev libssl-dev"
-STEPWISE_TEST_PACKAGES="libcmocka-dev postgresql tmux procps python3"
+STEPWISE_TEST_PACKAGES="libcmocka-dev postgresql tmux procps python3 sqlite3 groff-base man-db"
 
 # deps_missing PACKAGE...: prints the packages that are not installed.
 deps_missing() {
