@@ -725,6 +725,7 @@ sw_status runner_start_ex(runner *r, migration_run *run, size_t resume_from, uns
     r->cancelled = false;
     r->waiting = false;
     r->next = resume_from;
+    r->result.steps_done = resume_from; /* a resume that fails at once still says how far */
     r->started = now_seconds();
     r->next_look = first_look(run);
     bool pg = db_get_kind(r->work) == DB_POSTGRES;

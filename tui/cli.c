@@ -123,6 +123,9 @@ static void print_help(void)
            "      --shadow DB   diff, plan --dry-run: on DB (a staging copy) instead\n"
            "      --snapshot-each        up, down, goto: a schema snapshot before\n"
            "                             every migration (default when each is asked)\n"
+           "      --max-hold D  console: with sessions queued behind a migration's\n"
+           "                    open transaction, the commit gate rolls back by\n"
+           "                    itself after D if nobody decides (default 30s)\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
@@ -235,6 +238,7 @@ enum {
     OPT_DRY_RUN,
     OPT_SHADOW,
     OPT_SNAPSHOT_EACH,
+    OPT_MAX_HOLD,
 };
 
 int cli_main(int argc, char **argv)
@@ -267,6 +271,7 @@ int cli_main(int argc, char **argv)
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"shadow", required_argument, NULL, OPT_SHADOW},
         {"snapshot-each", no_argument, NULL, OPT_SNAPSHOT_EACH},
+        {"max-hold", required_argument, NULL, OPT_MAX_HOLD},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -324,6 +329,9 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_SNAPSHOT_EACH:
             opts.snapshot_each = true;
+            break;
+        case OPT_MAX_HOLD:
+            opts.max_hold = optarg;
             break;
         case 'd':
             opts.db = optarg;

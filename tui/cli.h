@@ -38,6 +38,7 @@ typedef struct cli_options {
     bool dry_run;                  /* plan --dry-run */
     const char *shadow;            /* diff/plan --dry-run --shadow DB */
     bool snapshot_each;            /* up/down/goto: a schema snapshot before every migration */
+    const char *max_hold;          /* console: --max-hold DUR at the commit gate */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */

@@ -692,6 +692,30 @@ void console_command_stop(console *c)
     c->command_pid = 0;
 }
 
+/* The plans the console runs itself, supervised (view_apply.c): `up`,
+ * `up --to V`, `up -n 1`, `down`, `goto V`, `resume`. Other forms (more
+ * options) still run as on the command line. */
+static bool supervised(console *c, size_t count, char **words)
+{
+    const char *name = words[0];
+    if (strcmp(name, "up") == 0 && count == 1)
+        console_apply(c, APPLY_KIND_ALL, NULL);
+    else if (strcmp(name, "up") == 0 && count == 3 && strcmp(words[1], "--to") == 0)
+        console_apply(c, APPLY_KIND_UP_TO, words[2]);
+    else if (strcmp(name, "up") == 0 && count == 3 && strcmp(words[1], "-n") == 0 &&
+             strcmp(words[2], "1") == 0)
+        console_apply(c, APPLY_KIND_NEXT, NULL);
+    else if (strcmp(name, "down") == 0 && count == 1)
+        console_apply(c, APPLY_KIND_DOWN, NULL);
+    else if (strcmp(name, "goto") == 0 && count == 2)
+        console_apply(c, APPLY_KIND_GOTO, words[1]);
+    else if (strcmp(name, "resume") == 0 && count == 1)
+        console_apply(c, APPLY_KIND_RESUME, NULL);
+    else
+        return false;
+    return true;
+}
+
 void console_command(console *c, const char *line)
 {
     char **words = NULL, *error = NULL;
@@ -728,6 +752,8 @@ void console_command(console *c, const char *line)
             console_message(c, STYLE_ERROR, ":%s takes no arguments", name);
         else
             console_do(c, req);
+    } else if (supervised(c, count, words)) {
+        /* the apply view took it */
     } else if (command_is_cli(name)) {
         if (c->command_pid) {
             console_message(c, STYLE_WARNING,

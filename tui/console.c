@@ -28,6 +28,7 @@ static const view_ops *const view_table[VIEW_COUNT] = {
     [VIEW_HISTORY] = &view_history_ops,
     [VIEW_HELP] = &view_help_ops,
     [VIEW_TEXT] = &view_text_ops,
+    [VIEW_APPLY] = &view_apply_ops,
 };
 
 /* A job still running after this long is named on the status line. */
@@ -315,7 +316,11 @@ static void monitor_done(void *context, void *arg)
             c->monitor_error = xstrdup(j->err.message[0] ? j->err.message : "refresh failed");
         }
         c->refresh_running = false;
-        c->next_refresh = clock_now() + c->settings.refresh;
+        /* While a migration runs, its panel follows the locks closely. */
+        double every = c->settings.refresh;
+        if (c->apply_busy && every > 1.0)
+            every = 1.0;
+        c->next_refresh = clock_now() + every;
         console_data_changed(c, DATA_MONITOR);
     }
     sw_error_clear(&j->err);
@@ -465,7 +470,7 @@ void console_ask(console *c, const char *title, const char *body, const char *ex
     d->expect = xstrdup(expect);
     d->typed = strlen(expect) > 1;
     if (d->typed)
-        input_start(&d->answer, "Database name: ", "");
+        input_start(&d->answer, "> ", "");
     d->done = answer;
     d->arg = arg;
 }
@@ -936,9 +941,14 @@ static void console_request(console *c, request req)
     case REQ_VIEW_HISTORY:
         console_show(c, VIEW_HISTORY);
         break;
+    case REQ_VIEW_APPLY:
+        console_show(c, VIEW_APPLY);
+        break;
     case REQ_VIEW_NEXT:
     case REQ_VIEW_PREVIOUS: {
-        int from = c->view == VIEW_HELP || c->view == VIEW_TEXT ? c->last_list_view : c->view;
+        int from = c->view >= VIEW_HELP ? c->last_list_view : c->view;
+        if (from >= VIEW_HELP) /* from the apply view: the first or last list */
+            from = req == REQ_VIEW_NEXT ? VIEW_HELP - 1 : 0;
         int next = (from + (req == REQ_VIEW_NEXT ? 1 : VIEW_HELP - 1)) % VIEW_HELP;
         console_show(c, next);
         break;
@@ -1048,6 +1058,9 @@ static void console_init(console_private *p, const cli_options *opts)
     console *c = &p->pub;
     c->opts = *opts;
     c->settings.refresh = LIVE_DEFAULT_INTERVAL;
+    c->settings.max_hold = MAX_HOLD_DEFAULT;
+    if (opts->max_hold)
+        duration_parse(opts->max_hold, &c->settings.max_hold); /* checked in console_main */
     if (opts->lock_timeout)
         c->settings.lock_timeout = xstrdup(opts->lock_timeout);
     if (opts->statement_timeout)
@@ -1109,6 +1122,7 @@ static void close_monitor_done(void *context, void *arg)
 static void console_free(console_private *p)
 {
     console *c = &p->pub;
+    console_apply_stop(c); /* before the views go: it reads the apply view's state */
     for (int i = 0; i < VIEW_COUNT; i++)
         if (c->view_state[i] && view_table[i]->done)
             view_table[i]->done(c->view_state[i]);
@@ -1168,7 +1182,7 @@ static int poll_timeout(console *c, double now)
             wait = due;
     }
     if (worker_pending(c->database) || (c->monitor_worker && worker_pending(c->monitor_worker)) ||
-        c->command_pid)
+        c->command_pid || (c->apply_worker && worker_pending(c->apply_worker)) || c->apply_busy)
         wait = wait < 0.1 ? wait : 0.1; /* the "waiting for" timer */
     if (c->message && c->message_until > now && c->message_until - now < wait)
         wait = c->message_until - now;
@@ -1194,13 +1208,14 @@ static int console_run(const cli_options *opts)
         double now = clock_now();
         monitor_tick(c, now);
         draw(p);
-        struct pollfd fds[4] = {
+        struct pollfd fds[5] = {
             {.fd = 0, .events = POLLIN},
             {.fd = worker_fd(c->database), .events = POLLIN},
             {.fd = c->monitor_worker ? worker_fd(c->monitor_worker) : -1, .events = POLLIN},
             {.fd = c->command_worker ? worker_fd(c->command_worker) : -1, .events = POLLIN},
+            {.fd = c->apply_worker ? worker_fd(c->apply_worker) : -1, .events = POLLIN},
         };
-        int n = poll(fds, 4, poll_timeout(c, now));
+        int n = poll(fds, 5, poll_timeout(c, now));
         if (n < 0 && errno != EINTR)
             break;
         /* EINTR is usually SIGWINCH: curses then has a KEY_RESIZE. */
@@ -1210,6 +1225,8 @@ static int console_run(const cli_options *opts)
             worker_collect(c->monitor_worker, c);
         if (c->command_worker)
             worker_collect(c->command_worker, c);
+        if (c->apply_worker)
+            worker_collect(c->apply_worker, c);
     }
     display_stop();
     line_history_close(p->history);
@@ -1222,6 +1239,10 @@ static int console_run(const cli_options *opts)
 
 int console_main(const cli_options *opts)
 {
+    double hold = 0;
+    if (opts->max_hold && (!duration_parse(opts->max_hold, &hold) || hold <= 0))
+        return usage_error(NULL, "--max-hold wants a duration above zero (30s, 2min), not '%s'",
+                           opts->max_hold);
     const char *term = getenv("TERM");
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return shell_main(opts, "standard input or output is not a terminal");

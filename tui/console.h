@@ -25,6 +25,7 @@ enum console_view {
     VIEW_HISTORY,
     VIEW_HELP,
     VIEW_TEXT, /* a page of text: a command's output, a session's detail */
+    VIEW_APPLY, /* the supervised apply: plan, confirmations, live panel, gate */
     VIEW_COUNT
 };
 
@@ -37,7 +38,11 @@ typedef struct console_settings {
     char *lock_timeout;      /* `:set lock-timeout 2s`; NULL: the default */
     char *statement_timeout;
     double refresh;          /* live views, seconds */
+    double max_hold;         /* commit gate with sessions queued: seconds */
 } console_settings;
+
+/* The commit gate's default --max-hold, seconds. */
+#define MAX_HOLD_DEFAULT 30.0
 
 struct console {
     cli_options opts;        /* as given on the command line */
@@ -52,6 +57,11 @@ struct console {
     db_server_info server;   /* valid when connected */
     bool migration_lock;     /* this session holds the migration lock */
     bool transaction_open;   /* a migration's transaction is open (quit asks) */
+    bool target_confirmed;   /* a remote target's name was typed (once a session) */
+    /* The supervised apply (view_apply.c): its worker owns the runner. */
+    worker *apply_worker;
+    int apply_pid;           /* the migration's work session, 0: none */
+    bool apply_busy;         /* a run is under way: the live refresh is quicker */
 
     /* The database worker owns these; only its jobs touch them. */
     worker *database;
@@ -103,6 +113,24 @@ struct console {
     pid_t command_pid;       /* 0: none running */
     int command_signals;     /* signals sent to stop it (Esc) */
 };
+
+/* The supervised apply (view_apply.c): open the apply view on a plan
+ * (see enum apply_kind), unless a run is under way. */
+enum apply_kind {
+    APPLY_KIND_NEXT,     /* the next pending migration */
+    APPLY_KIND_UP_TO,    /* every pending one up to `version` */
+    APPLY_KIND_ALL,      /* every pending one */
+    APPLY_KIND_DOWN,     /* roll back the latest applied */
+    APPLY_KIND_GOTO,     /* up or down to `version` */
+    APPLY_KIND_RESUME,   /* the dirty one, from where it stopped */
+    APPLY_KIND_FORCE,    /* mark `version` applied and clean (after a dialog) */
+};
+void console_apply(console *c, int kind, const char *version);
+/* Whether no run is under way (a new one may begin). */
+bool console_apply_idle(console *c);
+/* At exit: end the run (closing its connections rolls back an open
+ * transaction) and stop its worker. */
+void console_apply_stop(console *c);
 
 /* Start the console on a terminal; returns the exit status. */
 int console_main(const cli_options *opts);

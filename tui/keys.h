@@ -43,6 +43,26 @@
     R(PAUSE, "pause", "pause or resume the live refresh")                                     \
     R(CANCEL_SESSION, "cancel", "cancel the selected session's query (asks first)")           \
     R(TERMINATE_SESSION, "terminate", "terminate the selected session (asks first)")          \
+    R(APPLY_NEXT, "apply-next", "apply the next pending migration (plan, then confirm each)")   \
+    R(APPLY_TO, "apply-to", "apply every pending migration up to the selected one")           \
+    R(ROLLBACK_LATEST, "rollback-latest", "roll back the latest applied migration")           \
+    R(GOTO_SELECTED, "goto-selected", "go to the selected version (up or down)")              \
+    R(RESUME_DIRTY, "resume-dirty", "resume the dirty migration where it stopped")            \
+    R(FORCE_SELECTED, "force-selected", "force the selected version's record (asks first)")   \
+    R(VIEW_APPLY, "apply", "the apply view: the run in progress or the last one")             \
+    R(APPLY_YES, "run", "run this migration, or this statement when stepping")               \
+    R(APPLY_STEP, "step", "run this migration confirming each statement")                     \
+    R(APPLY_DRY, "dry-first", "dry-run this migration first (rolled back)")                   \
+    R(APPLY_NO, "stop", "stop here: the migrations before stay as they are")                  \
+    R(APPLY_CANCEL, "cancel-statement", "cancel the running statement (rolls back)")       \
+    R(APPLY_KILL_BLOCKER, "kill-blocker", "terminate the session the migration waits for")   \
+    R(APPLY_WAIT, "wait", "keep waiting for the lock")                                        \
+    R(APPLY_COMMIT, "commit", "commit, at the commit gate")                                   \
+    R(APPLY_ROLLBACK, "rollback", "roll back, at the commit gate")                            \
+    R(APPLY_RETRY, "retry", "after a lock timeout: retry now")                                \
+    R(APPLY_RETRY_LATER, "retry-later", "after a lock timeout: retry after a pause")          \
+    R(APPLY_ABORT, "abort", "after a lock timeout: give up, stop here")                       \
+    R(APPLY_OVERRIDE, "override", "let failed preflight checks through (those that allow it)") \
     R(REDRAW, "redraw", "redraw the screen")
 
 typedef enum request {

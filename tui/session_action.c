@@ -497,6 +497,30 @@ static void signal_answer(console *c, void *arg, bool yes)
                 signal_run, signal_done, j);
 }
 
+static signal_job *signal_job_new(console *c, const monitor_session *s, bool terminate)
+{
+    signal_job *j = xcalloc(1, sizeof *j);
+    j->c = c;
+    j->m = c->monitor;
+    j->pid = s->pid;
+    j->terminate = terminate;
+    j->user = s->user ? xstrdup(s->user) : NULL;
+    j->query = s->query ? xstrdup(s->query) : NULL;
+    j->database = xstrdup(c->target.display);
+    return j;
+}
+
+void session_signal_now(console *c, const monitor_session *s, bool terminate)
+{
+    if (s->pid == 0 || !c->monitor_open) {
+        console_message(c, STYLE_WARNING, "pid %d cannot be signalled from here", s->pid);
+        return;
+    }
+    signal_job *j = signal_job_new(c, s, terminate);
+    worker_post(c->monitor_worker, terminate ? "terminating a session" : "cancelling a query",
+                signal_run, signal_done, j);
+}
+
 void session_ask_signal(console *c, const monitor_session *s, bool terminate)
 {
     if (s->pid == 0) {
@@ -509,15 +533,7 @@ void session_ask_signal(console *c, const monitor_session *s, bool terminate)
         console_message(c, STYLE_WARNING, "the lock monitor is not connected");
         return;
     }
-    signal_job *j = xcalloc(1, sizeof *j);
-    j->c = c;
-    j->m = c->monitor;
-    j->pid = s->pid;
-    j->terminate = terminate;
-    j->user = s->user ? xstrdup(s->user) : NULL;
-    j->query = s->query ? xstrdup(s->query) : NULL;
-    j->database = xstrdup(c->target.display);
-
+    signal_job *j = signal_job_new(c, s, terminate);
     strbuf body = {0};
     describe(&body, &c->snapshot, s, "");
     /* The query on one line, cut: the whole of it is on Enter's page. */

@@ -76,6 +76,9 @@ void session_show_detail(console *c, const monitor_session *s);
 /* c and K: a dialog showing what will be acted on; y signals it (on the
  * monitor's worker) and audits it, as `stepwise locks` does. */
 void session_ask_signal(console *c, const monitor_session *s, bool terminate);
+/* Signal it at once, audited: for a caller that asked its own questions
+ * (the apply view's two confirmations). */
+void session_signal_now(console *c, const monitor_session *s, bool terminate);
 /* What both views do with the selected session: Enter, c and K; false
  * for any other request. */
 bool session_request(console *c, const monitor_session *s, request req);

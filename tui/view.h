@@ -43,6 +43,7 @@ extern const view_ops view_activity_ops;
 extern const view_ops view_history_ops;
 extern const view_ops view_help_ops;
 extern const view_ops view_text_ops;
+extern const view_ops view_apply_ops;
 
 /* Selection and scrolling of a list, shared by the list views. */
 typedef struct list_cursor {

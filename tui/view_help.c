@@ -59,9 +59,11 @@ static void *help_open(console *c)
     add_section(h, "Locks view (2)", "locks");
     add_section(h, "Activity view (3)", "activity");
     add_section(h, "History view (4)", "history");
+    add_section(h, "Apply view (A): the supervised apply, each key in its step", "apply");
     add_line(h, xstrdup("The : prompt"));
     add_line(h, xstrdup("  Any command of the command line, with the console's --db and --dir:"));
     add_line(h, xstrdup("  :status  :plan  :lint  :up  :down 2  :goto 42  :history  :locks"));
+    add_line(h, xstrdup("  :up, :up --to V, :up -n 1, :down, :goto V and :resume open the Apply view."));
     add_line(h, xstrdup("  :set lock-timeout 2s   :set statement-timeout 1min   :set refresh 1s"));
     add_line(h, xstrdup("  :q quits. A key's name above also works: :help, :locks, :reload."));
     add_line(h, xstrdup("  Up and Down recall earlier lines (kept between runs); Tab completes"));

@@ -1220,6 +1220,8 @@ static void dry_request(migrations_state *st, console *c)
     dry_start(c, st, j);
 }
 
+static void run_request(migrations_state *st, console *c, request req);
+
 static void build_diff(pane_text *p, migrations_state *st, const console *c, const status_entry *e)
 {
     if (st->dry && strcmp(st->dry_version, e->version) == 0) {
@@ -1696,6 +1698,14 @@ static bool request_view(void *state, console *c, request req)
     case REQ_DRY_RUN:
         dry_request(st, c);
         break;
+    case REQ_APPLY_NEXT:
+    case REQ_APPLY_TO:
+    case REQ_ROLLBACK_LATEST:
+    case REQ_GOTO_SELECTED:
+    case REQ_RESUME_DIRTY:
+    case REQ_FORCE_SELECTED:
+        run_request(st, c, req);
+        break;
     case REQ_FILTER:
         console_input(c, "/", st->filter ? st->filter : "", filter_done, NULL);
         break;
@@ -1705,6 +1715,71 @@ static bool request_view(void *state, console *c, request req)
     if (st->pane_open && st->tab == TAB_LOCKS && !c->have_snapshot)
         c->next_refresh = 0; /* the live locks at once */
     return handled;
+}
+
+static void force_answer(console *c, void *arg, bool yes)
+{
+    char *version = arg;
+    if (yes)
+        console_apply(c, APPLY_KIND_FORCE, version);
+    else
+        console_message(c, STYLE_INFO, "the version typed differs: nothing was forced");
+    free(version);
+}
+
+/* u, U, b, T, r and F: the supervised apply (view_apply.c) on a plan. */
+static void run_request(migrations_state *st, console *c, request req)
+{
+    const status_entry *e = selected_entry(st, c);
+    if (!c->history_known) {
+        console_message(c, STYLE_WARNING, "the history has not been read yet: wait a moment");
+        return;
+    }
+    switch (req) {
+    case REQ_APPLY_NEXT:
+        console_apply(c, APPLY_KIND_NEXT, NULL);
+        break;
+    case REQ_ROLLBACK_LATEST:
+        console_apply(c, APPLY_KIND_DOWN, NULL);
+        break;
+    case REQ_APPLY_TO:
+    case REQ_GOTO_SELECTED:
+        if (!e)
+            return;
+        if (req == REQ_APPLY_TO && e->state != STATE_PENDING) {
+            console_message(c, STYLE_ERROR, "version %s is %s: U applies up to a pending one "
+                            "(T goes to any version)", e->version, mig_state_name(e->state));
+            return;
+        }
+        console_apply(c, req == REQ_APPLY_TO ? APPLY_KIND_UP_TO : APPLY_KIND_GOTO, e->version);
+        break;
+    case REQ_RESUME_DIRTY:
+        if (!c->status.dirty) {
+            console_message(c, STYLE_INFO, "no version is dirty: nothing to resume");
+            return;
+        }
+        console_apply(c, APPLY_KIND_RESUME, NULL);
+        break;
+    case REQ_FORCE_SELECTED: {
+        if (!e || !e->m) {
+            console_message(c, STYLE_ERROR, "force needs a version with a file");
+            return;
+        }
+        if (!console_apply_idle(c)) {
+            console_message(c, STYLE_WARNING, "a run is under way: finish it first");
+            return;
+        }
+        char *body = xasprintf("Record %s %s as applied and clean, without running anything.\n"
+                               "Do this only when the schema really matches the whole script\n"
+                               "(e.g. a dirty migration you finished by hand). Audited.",
+                               e->version, e->name);
+        console_ask(c, "Force the record?", body, e->version, force_answer, xstrdup(e->version));
+        free(body);
+        break;
+    }
+    default:
+        break;
+    }
 }
 
 static void data_changed_view(void *state, console *c, unsigned what)

@@ -290,6 +290,12 @@ screen_keys c
 tap_ok "after 0004, 0005 asks" \
     see "Next: apply 0005 v_not_null (no transaction: statement by statement"
 screen_keys y
+tap_ok "a no-transaction migration asks before each statement" \
+    see "statement 1 of 2 is next"
+screen_keys y
+tap_ok "and shows the first done before the second" see "statement 2 of 2 is next"
+tap_like "$screen" "done [1]" "the first statement shows done"
+screen_keys y
 tap_ok "its second statement fails" see "Apply of 0005: failed. The plan stops here"
 tap_like "$screen" 'contains null values' "with the server's message"
 tap_like "$screen" "version 0005 is dirty after 1 of 2 statements" "and says it is dirty"
@@ -302,6 +308,10 @@ q "update t set v = 3 where id = 3" >/dev/null
 screen_keys r
 tap_ok "r: resume the dirty migration" see "Resume the dirty migration"
 see "Next: apply 0005 v_not_null" || tap_bail "no confirmation for 0005"
+tap_like "$screen" "Resuming: statements 1 to 1 are done; it goes on from statement 2 of 2." \
+    "the confirmation says where it resumes"
+screen_keys y
+tap_ok "it stops before the statement that failed" see "statement 2 of 2 is next"
 screen_keys y
 tap_ok "it completes" see "Done: 1 migration applied."
 tap_is "$(table_t)" "id NO, v NO, a YES, b YES, c YES
@@ -333,6 +343,7 @@ lock_timeout 0003 lock_timeout
 retry 0003 now
 commit_gate 0003 commit
 confirm 0004 run
+commit_gate 0004 auto_rollback
 operator_abort 0004 aborted
 confirm 0004 run
 commit_gate 0004 commit

@@ -75,13 +75,13 @@ tap_like "$(key_bar)" "RReload /Filter " "the bottom bar follows the view"
 
 # 3. Help, tall enough to show whole, against the golden file (reviewed
 # against keys.c), then key by key from keys.c's table itself.
-resize 120 70
+resize 120 100
 screen_keys '?'
 tap_ok "? shows help" wait_top Help
-screen_wait_for "History view (4)" || true
-help=$(screen_capture | sed -n '2,67p' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
+screen_wait_for "Apply view (A)" || true
+help=$(screen_capture | sed -n '2,97p' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
 tap_is "$help" "$(cat "$top_srcdir/tests/screen/console/help.txt")" \
-    "help at 120x70 is tests/screen/console/help.txt"
+    "help at 120x100 is tests/screen/console/help.txt"
 # Every binding of keys.c: its label listed, in its view's section, on
 # the line of its request's : name.
 sections=$(printf '%s\n' "$help" | awk '

@@ -148,22 +148,23 @@ wait $locker 2>/dev/null
 locker=""
 screen_keys Escape
 
-# 9. :up leaves curses, asks as the command line does, and comes back.
-prompt "up -n 1"
+# 9. :up with options the Apply view does not take (--snapshot-each)
+# leaves curses, asks as the command line does, and comes back.
+prompt "up -n 1 --snapshot-each"
 screen_keys Enter
-tap_ok ":up -n 1 runs on the terminal and asks" \
+tap_ok ":up -n 1 --snapshot-each runs on the terminal and asks" \
     screen_wait_for "Apply 0002_create_posts? [y/N/q]" "$wait_s"
-tap_like "$screen" "$ stepwise up -n 1" "the command is named above its output"
+tap_like "$screen" "$ stepwise up -n 1 --snapshot-each" "the command is named above its output"
 tap_like "$screen" "CREATE TABLE posts (id integer, user_id integer);" "its SQL is shown"
 tap_ok "the child has the console's options and the set lock-timeout" \
-    sh -c "ps -eo args | grep -F -- '--dir m --lock-timeout 2s up -n 1' | grep -v grep >/dev/null"
+    sh -c "ps -eo args | grep -F -- '--dir m --lock-timeout 2s up -n 1 --snapshot-each' | grep -v grep >/dev/null"
 screen_keys y Enter
 tap_ok "y applies it, then Enter is asked for" \
     screen_wait_for "Press Enter to return to the console." "$wait_s"
 tap_like "$screen" "applying 0002 create_posts ... done (" "0002 is applied"
 tap_is "$(versions)" "0001,0002" "the database has 0002 recorded"
 screen_keys Enter
-tap_ok "Enter returns to the console" screen_wait_for "up -n 1: done" "$wait_s"
+tap_ok "Enter returns to the console" screen_wait_for "up -n 1 --snapshot-each: done" "$wait_s"
 # The list is read again in the background: wait for the applied marker.
 screen_wait_for "= 0002" "$wait_s"
 tap_ok "whose list was read again: 0002 shows applied" \
@@ -178,7 +179,7 @@ tap_ok "a new console opens" console run2
 screen_keys : Up
 tap_ok "Up shows the last line of the previous run" screen_wait_for ":q" "$wait_s"
 screen_keys Up
-tap_ok "and the one before it" screen_wait_for ":up -n 1" "$wait_s"
+tap_ok "and the one before it" screen_wait_for ":up -n 1 --snapshot-each" "$wait_s"
 screen_keys C-u
 tmux -S "$screen_socket" send-keys -t test -l "quit"
 screen_keys Enter

@@ -231,7 +231,7 @@ static void test_line_history_is_kept_and_merged(void **state)
 static void test_key_table_is_consistent(void **state)
 {
     (void)state;
-    static const char *const views[] = {"migrations", "locks", "activity", "history"};
+    static const char *const views[] = {"migrations", "locks", "activity", "history", "apply"};
     for (int r = REQ_NONE + 1; r < REQ_COUNT; r++) {
         assert_true(strlen(request_name((request)r)) > 0);
         assert_true(strlen(request_help((request)r)) > 0);
