@@ -553,12 +553,15 @@ static void job_run(void *arg)
             drive(f);
         break;
     case OP_STOP:
+        /* The decision is recorded after the rollback: on SQLite the
+         * event would otherwise go inside the transaction it ends. */
+        if (runner_stop(f->r, j->why, &err) != SW_OK) {
+            fail_job(f, "%s", err.message);
+            break;
+        }
         if (j->action)
             audit(f, j->action, f->steps[j->index].ps.e->version, j->outcome, j->detail);
-        if (runner_stop(f->r, j->why, &err) != SW_OK)
-            fail_job(f, "%s", err.message);
-        else
-            drive(f);
+        drive(f);
         break;
     case OP_DRY:
         if (j->action)
@@ -1262,7 +1265,8 @@ static void line(painter *p, style s, const char *fmt, ...)
     free(text);
 }
 
-/* Each line of text, indented, at most max lines (then "..."). */
+/* Each line of text, indented, at most max lines (then "..."); a long
+ * message line wraps at a space, indented further. */
 static void lines(painter *p, style s, const char *text, int max)
 {
     const char *t = text ? text : "";
@@ -1273,16 +1277,30 @@ static void lines(painter *p, style s, const char *text, int max)
             line(p, STYLE_DIM, "  ...");
             return;
         }
-        char *one = xstrndup(t, n);
         style ls = s;
-        if (s == STYLE_NORMAL && one[0] == '+')
+        if (s == STYLE_NORMAL && t[0] == '+')
             ls = STYLE_DIFF_ADD;
-        else if (s == STYLE_NORMAL && one[0] == '-')
+        else if (s == STYLE_NORMAL && t[0] == '-')
             ls = STYLE_DIFF_REMOVE;
-        line(p, ls, "  %s", one);
-        free(one);
+        /* Messages wrap at a space; SQL and diff lines are cut. */
+        size_t width = p->cols > 16 ? (size_t)p->cols - 6 : 10;
+        size_t take = n;
+        if (ls == STYLE_NORMAL && n > width) {
+            take = width;
+            while (take > width / 2 && t[take] != ' ')
+                take--;
+            if (t[take] != ' ')
+                take = width;
+        }
+        line(p, ls, "%s%.*s", t == text || t[-1] == '\n' ? "  " : "      ", (int)take, t);
         shown++;
-        t += n + (t[n] ? 1 : 0);
+        t += take;
+        if (take < n) {
+            while (*t == ' ')
+                t++;
+            continue;
+        }
+        t += t[0] == '\n' ? 1 : 0;
     }
 }
 
