@@ -44,7 +44,7 @@ static const command commands[] = {
     {"force", "VERSION", "record VERSION applied and clean (--unapplied: remove)", cmd_force},
     {"adopt", "", "take over golang-migrate's or dbmate's history", cmd_adopt},
     {"new", "NAME", "create the next migration file", cmd_new},
-    {"demo", "", "the console on an embedded SQLite demo", NULL},
+    {"demo", "", "the console on a fresh SQLite demo, with a walkthrough", cmd_demo},
     {"lab", "", "a PostgreSQL lock lab", NULL},
     {"info", "", "the target database, how it was chosen, its server", cmd_info},
     {"shell", "", "the console in line mode (libedit), same commands", cmd_shell},

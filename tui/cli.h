@@ -39,6 +39,7 @@ typedef struct cli_options {
     const char *shadow;            /* diff/plan --dry-run --shadow DB */
     bool snapshot_each;            /* up/down/goto: a schema snapshot before every migration */
     const char *max_hold;          /* console: --max-hold DUR at the commit gate */
+    bool walkthrough;              /* console: the demo's hints shown from the start */
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */
@@ -65,5 +66,6 @@ int cmd_adopt(const cli_options *opts, int argc, char **argv);
 int cmd_diff(const cli_options *opts, int argc, char **argv); /* also plan --dry-run */
 int cmd_new(const cli_options *opts, int argc, char **argv);
 int cmd_schema(const cli_options *opts, int argc, char **argv);
+int cmd_demo(const cli_options *opts, int argc, char **argv);
 
 #endif

@@ -61,7 +61,7 @@ typedef struct dialog {
 /* What the console keeps that views do not see. */
 typedef struct console_private {
     console pub;
-    WINDOW *top, *body, *status, *bar;
+    WINDOW *top, *body, *hint, *status, *bar;
     input_line input;
     dialog ask;
     line_history *history;
@@ -497,12 +497,16 @@ static void layout(console_private *p)
     if (p->top) {
         delwin(p->top);
         delwin(p->body);
+        delwin(p->hint);
         delwin(p->status);
         delwin(p->bar);
     }
-    int rows = LINES < 4 ? 4 : LINES, cols = COLS < 1 ? 1 : COLS;
+    int rows = LINES < 5 ? 5 : LINES, cols = COLS < 1 ? 1 : COLS;
+    /* The walkthrough's hint takes the body's last line. */
+    int hint = p->pub.walkthrough_shown ? 1 : 0;
     p->top = newwin(1, cols, 0, 0);
-    p->body = newwin(rows - 3, cols, 1, 0);
+    p->body = newwin(rows - 3 - hint, cols, 1, 0);
+    p->hint = newwin(1, cols, rows - 3, 0);
     p->status = newwin(1, cols, rows - 2, 0);
     p->bar = newwin(1, cols, rows - 1, 0);
     keypad(p->body, TRUE);
@@ -656,6 +660,68 @@ static void draw_bar(console_private *p)
     }
 }
 
+/* ---------------------------------------------------------- walkthrough */
+
+static const char *const walk_hints[WALK_COUNT] = {
+    [WALK_SELECT] = "Down/Up (j/k) select a migration; > marks a pending one",
+    [WALK_PREVIEW] = "Enter opens it: the SQL tab shows exactly what will be sent",
+    [WALK_LINT] = "L shows the Lint tab: what could lock or break (S: back to SQL)",
+    [WALK_DRY_RUN] = "d dry-runs it in a transaction rolled back: diff and locks taken",
+    [WALK_APPLY] = "u plans the next pending migration; read the plan, then y runs it",
+    [WALK_GATE] = "The commit gate: still in the transaction; read the diff, c commits",
+    [WALK_STEP] = "u again, then s runs it statement by statement (y each, c at the gate)",
+    [WALK_ROLLBACK] = "Esc, then b rolls back the latest migration (y, then c at the gate)",
+    [WALK_HISTORY] = "4 opens the history view: every decision you made, newest first",
+};
+
+void console_walkthrough_note(console *c, int step)
+{
+    if (step >= 0 && step < WALK_COUNT)
+        c->walkthrough_done |= 1u << step;
+}
+
+/* The first step not done, WALK_COUNT when all are. */
+static int walk_current(const console *c)
+{
+    int step = 0;
+    while (step < WALK_COUNT && (c->walkthrough_done & (1u << step)))
+        step++;
+    return step;
+}
+
+static void draw_hint(console_private *p)
+{
+    console *c = &p->pub;
+    WINDOW *w = p->hint;
+    int cols = getmaxx(w);
+    werase(w);
+    int step = walk_current(c);
+    if (step == WALK_COUNT) {
+        draw_text(w, 0, 0, cols, "Walkthrough done. t hides this line; ? lists every key.",
+                  STYLE_APPLIED);
+        return;
+    }
+    int x = draw_textf(w, 0, 0, cols, STYLE_TITLE, "Step %d/%d: ", step + 1, WALK_COUNT);
+    draw_text(w, 0, x, cols - x, walk_hints[step], STYLE_INFO);
+}
+
+/* Steps done by a key in the list views (the apply view notes its own). */
+static void walk_request(console *c, int view_before, request req)
+{
+    if (view_before == VIEW_MIGRATIONS) {
+        if (req >= REQ_MOVE_UP && req <= REQ_MOVE_LAST)
+            console_walkthrough_note(c, WALK_SELECT);
+        else if (req == REQ_ENTER)
+            console_walkthrough_note(c, WALK_PREVIEW);
+        else if (req == REQ_TAB_LINT || req == REQ_TAB_NEXT)
+            console_walkthrough_note(c, WALK_LINT);
+        else if (req == REQ_DRY_RUN)
+            console_walkthrough_note(c, WALK_DRY_RUN);
+    }
+    if (c->view == VIEW_HISTORY)
+        console_walkthrough_note(c, WALK_HISTORY);
+}
+
 /* Split s into lines (pointers into a copy). */
 static size_t split_lines(char *s, char **lines, size_t max)
 {
@@ -741,6 +807,10 @@ static void draw(console_private *p)
     draw_bar(p);
     wnoutrefresh(p->top);
     wnoutrefresh(p->body);
+    if (c->walkthrough_shown) {
+        draw_hint(p);
+        wnoutrefresh(p->hint);
+    }
     wnoutrefresh(p->bar);
     draw_status(p, now);
     wnoutrefresh(p->status);
@@ -983,6 +1053,11 @@ static void console_request(console *c, request req)
     case REQ_REDRAW:
         clearok(curscr, TRUE);
         break;
+    case REQ_WALKTHROUGH:
+        c->walkthrough_shown = !c->walkthrough_shown;
+        layout(private_of(c));
+        clearok(curscr, TRUE);
+        break;
     case REQ_RELOAD:
         console_reload(c);
         break;
@@ -1032,10 +1107,11 @@ static void handle_key(console_private *p, int key, bool is_char)
     request req = key_request(key, view_table[c->view]->name);
     if (req == REQ_NONE)
         return;
+    int view_before = c->view;
     const view_ops *ops = view_table[c->view];
-    if (ops->request && ops->request(view_state(c, c->view), c, req))
-        return;
-    console_request(c, req);
+    if (!ops->request || !ops->request(view_state(c, c->view), c, req))
+        console_request(c, req);
+    walk_request(c, view_before, req);
 }
 
 static void read_keys(console_private *p)
@@ -1067,6 +1143,7 @@ static void console_init(console_private *p, const cli_options *opts)
         c->settings.statement_timeout = xstrdup(opts->statement_timeout);
     c->view = VIEW_MIGRATIONS;
     c->last_list_view = VIEW_MIGRATIONS;
+    c->walkthrough_shown = opts->walkthrough;
     c->database = worker_start("database");
     sw_error err = {0};
     if (db_target_resolve(opts->db, getenv("STEPWISE_DB"), getenv("DATABASE_URL"), &c->target,

@@ -108,6 +108,10 @@ struct console {
     bool quit;
     bool too_small;
 
+    /* The walkthrough (stepwise demo, t): its hint line, the steps done. */
+    bool walkthrough_shown;
+    unsigned walkthrough_done; /* a bit per enum walk_step */
+
     /* A `:` command's child whose output is captured (commands.c). */
     worker *command_worker;
     pid_t command_pid;       /* 0: none running */
@@ -131,6 +135,24 @@ bool console_apply_idle(console *c);
 /* At exit: end the run (closing its connections rolls back an open
  * transaction) and stop its worker. */
 void console_apply_stop(console *c);
+
+/* The walkthrough's steps, in the order their hints show. A step is done
+ * when the person does it, in any order; the hint line shows the first
+ * one not done. */
+enum walk_step {
+    WALK_SELECT,   /* moved in the migrations list */
+    WALK_PREVIEW,  /* Enter: the detail pane's SQL */
+    WALK_LINT,     /* the Lint tab */
+    WALK_DRY_RUN,  /* d in the list */
+    WALK_APPLY,    /* y at a migration's confirmation */
+    WALK_GATE,     /* a migration committed at the commit gate */
+    WALK_STEP,     /* s: a migration run statement by statement */
+    WALK_ROLLBACK, /* a rollback committed */
+    WALK_HISTORY,  /* the history view */
+    WALK_COUNT
+};
+/* The person did this step (views call it where a step completes). */
+void console_walkthrough_note(console *c, int step);
 
 /* Start the console on a terminal; returns the exit status. */
 int console_main(const cli_options *opts);

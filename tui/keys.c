@@ -117,6 +117,7 @@ const key_binding key_bindings[] = {
     {KEY_ENTER, "Enter", REQ_ENTER, NULL, NULL},
     {27, "Esc", REQ_BACK, NULL, NULL},
     {KEY_LEFT, "Left", REQ_BACK, NULL, NULL},
+    {'t', "t", REQ_WALKTHROUGH, NULL, NULL},
     {CTRL('l'), "C-l", REQ_REDRAW, NULL, NULL},
     {'q', "q", REQ_QUIT, NULL, "Quit"},
 };

@@ -783,6 +783,8 @@ static void run_ended(console *c, apply_state *st)
     case RUN_OK:
     case RUN_SKIPPED:
         s->state = res->outcome == RUN_OK ? STEP_DONE : STEP_SKIPPED;
+        if (res->outcome == RUN_OK)
+            console_walkthrough_note(c, s->ps.down ? WALK_ROLLBACK : WALK_GATE);
         console_message(c, STYLE_INFO, "%s %s: %s (%.0f ms)", s->ps.down ? "rolled back" : "applied",
                         s->ps.e->version, res->outcome == RUN_OK ? "done" : "already done",
                         res->seconds * 1000);
@@ -1093,17 +1095,20 @@ static bool apply_request(void *state, console *c, request req)
     }
     switch (req) {
     case REQ_APPLY_YES:
-        if (st->phase == PH_CONFIRM)
+        if (st->phase == PH_CONFIRM) {
             start_step(c, st, 0, "run");
-        else if (st->phase == PH_PAUSED) {
+            console_walkthrough_note(c, WALK_APPLY);
+        } else if (st->phase == PH_PAUSED) {
             s->state = STEP_RUNNING;
             set_phase(st, PH_RUNNING);
             post(c, st, job_new(OP_CONTINUE, st->current));
         }
         return true;
     case REQ_APPLY_STEP:
-        if (st->phase == PH_CONFIRM)
+        if (st->phase == PH_CONFIRM) {
             start_step(c, st, RUN_STEP, "step");
+            console_walkthrough_note(c, WALK_STEP);
+        }
         return true;
     case REQ_APPLY_DRY:
         if (st->phase == PH_CONFIRM) {
