@@ -66,8 +66,8 @@ static int file_line(const migration_script *s, int line)
 static void append_script(strbuf *sb, const migration_run *r)
 {
     const sql_script *p = &r->parsed;
-    strbuf_append(sb, r->script->text);
-    if (r->script->length == 0 || r->script->text[r->script->length - 1] != '\n')
+    strbuf_append(sb, p->text);
+    if (p->length == 0 || p->text[p->length - 1] != '\n')
         strbuf_append_char(sb, '\n');
     if (p->count == 0)
         return;
@@ -255,8 +255,12 @@ sw_status migration_run_prepare(db *d, const history_table *t, const run_setting
     out->script = step->down ? &e->m->down : &e->m->up;
     out->transactional = !out->script->directives.no_transaction;
     bool sqlite = db_get_kind(d) == DB_SQLITE;
-    sw_status st = sql_script_parse(&out->parsed, out->script->path, out->script->text,
-                                    out->script->length, sqlite ? SQL_SQLITE : SQL_POSTGRES, err);
+    strbuf text = {0};
+    sw_status st = migration_script_text(out->script, &text, err);
+    if (st == SW_OK)
+        st = sql_script_parse(&out->parsed, out->script->path, strbuf_str(&text), text.len,
+                              sqlite ? SQL_SQLITE : SQL_POSTGRES, err);
+    strbuf_free(&text);
     if (st == SW_OK)
         st = check_statements(out, sqlite, err);
     const char *lock = out->script->directives.lock_timeout
@@ -898,7 +902,7 @@ static char *locate(runner *r, const db_outcome *o, const char *message)
             }
             size_t off = (size_t)(p - run->sql);
             if (off >= run->script_offset && off - run->script_offset <= run->script->length) {
-                sql_position(run->script->text, off - run->script_offset, &line, &col);
+                sql_position(run->parsed.text, off - run->script_offset, &line, &col);
                 line = file_line(run->script, line);
             }
         }

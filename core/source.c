@@ -1,12 +1,18 @@
 /* Reading a migrations folder (DESIGN.md §3). The names are listed and
- * parsed once, each version into a sort key, and sorted once by version;
- * then each file is read once (open, read, close) and its bytes checked,
- * the files shared out among a few threads (the kernel's work of opening
- * and reading thousands of small files is most of the time); then, on
- * the calling thread and in that order, the problems are recorded and the
- * up and down scripts of each version grouped, duplicates found in linear
- * time. Every problem is kept and nothing stops early, so that one run
- * shows all that needs fixing. */
+ * parsed once, each version into a sort key, and sorted once by version,
+ * which says which files make the migrations; then each file is read once
+ * (open, read, close) and its bytes checked, the files shared out among a
+ * few threads (the kernel's work of opening and reading thousands of
+ * small files is most of the time), each script's length, directives and
+ * checksum going straight into its migration; then, on the calling thread
+ * and in that order, the problems are recorded and the up and down
+ * scripts of each version checked, duplicates found in linear time. Every
+ * problem is kept and nothing stops early, so that one run shows all that
+ * needs fixing.
+ *
+ * No script's text is kept: a console on ten thousand migrations would
+ * hold them all for the few it shows or runs. migration_script_text reads
+ * one again, and refuses it unless the file is still what was read. */
 #include "config.h"
 
 #include "core/source.h"
@@ -26,7 +32,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+/* Before any OpenSSL header: see sha256(). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "core/util.h"
 
@@ -97,42 +105,30 @@ const char *source_layout_name(source_layout layout)
 
 /* ------------------------------------------------------------ checksum */
 
-/* SHA-256 through libcrypto, the digest fetched once for a whole folder
- * (EVP_Digest with EVP_sha256() looks the implementation up again in the
- * provider tables at every call), on the calling thread, before any
- * reading thread starts; each thread hashes with a context of its own. */
-typedef struct hasher {
-    const EVP_MD *md;
-    EVP_MD_CTX *ctx;
-} hasher;
-
-/* `fetched`: from EVP_MD_fetch, NULL when that failed (EVP_sha256() then). */
-static void hasher_init(hasher *h, const EVP_MD *fetched)
+/* SHA-256 of `length` bytes into md; false only when libcrypto fails.
+ * Through the low-level functions (deprecated since OpenSSL 3.0, yet in
+ * every 3.x), not EVP: the first EVP digest of a process sets up
+ * libcrypto's provider machinery, which alone adds about 2 MB to the
+ * resident size of a console or a `stepwise status` (libcrypto's mapped
+ * pages: 3.4 MB instead of 1.6 MB, measured), for the one algorithm used
+ * here; these run the same assembly block functions, on any thread. */
+static bool sha256(const void *data, size_t length, unsigned char md[32])
 {
-    h->md = fetched ? fetched : EVP_sha256();
-    h->ctx = EVP_MD_CTX_new();
+    SHA256_CTX c;
+    return SHA256_Init(&c) && SHA256_Update(&c, data, length) && SHA256_Final(md, &c);
 }
 
-static void hasher_free(hasher *h)
+/* A digest as 64 lowercase hex digits; "" when there is none (only a
+ * broken libcrypto gives none: an empty checksum never matches a recorded
+ * one, so drift shows rather than hides). */
+static void digest_hex(bool ok, const unsigned char md[32], char out[65])
 {
-    EVP_MD_CTX_free(h->ctx);
-    memset(h, 0, sizeof *h);
-}
-
-static void hasher_hex(hasher *h, const void *data, size_t length, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!h->ctx || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
-        !EVP_DigestUpdate(h->ctx, data, length) || !EVP_DigestFinal_ex(h->ctx, md, &mdlen) ||
-        mdlen != 32) {
-        /* Only a broken libcrypto gets here; an empty checksum never
-         * matches a recorded one, so drift shows rather than hides. */
+    static const char hex[] = "0123456789abcdef";
+    if (!ok) {
         out[0] = '\0';
         return;
     }
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < mdlen; i++) {
+    for (unsigned int i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
@@ -141,12 +137,52 @@ static void hasher_hex(hasher *h, const void *data, size_t length, char out[65])
 
 void source_sha256_hex(const void *data, size_t length, char out[65])
 {
-    EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    hasher h;
-    hasher_init(&h, sha256);
-    hasher_hex(&h, data, length, out);
-    hasher_free(&h);
-    EVP_MD_free(sha256);
+    unsigned char md[32];
+    digest_hex(sha256(data, length, md), md, out);
+}
+
+/* ------------------------------------------------------------ strings */
+
+/* The migrations' versions, names and paths: tens of thousands of short
+ * strings, packed into blocks rather than allocated one by one (whose
+ * bookkeeping and rounding would cost about as much as the strings). */
+#define STRINGS_BLOCK (64 * 1024 - 64)
+
+struct source_strings {
+    struct source_strings *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* `a` (alen bytes) followed by `b` (blen bytes) and a NUL, in s's blocks. */
+static char *strings_add(migration_source *s, const char *a, size_t alen, const char *b,
+                         size_t blen)
+{
+    size_t n = alen + blen + 1;
+    struct source_strings *block = s->strings;
+    if (!block || block->cap - block->used < n) {
+        size_t cap = n > STRINGS_BLOCK ? n : STRINGS_BLOCK;
+        block = xmalloc(sizeof *block + cap);
+        block->next = s->strings;
+        block->used = 0;
+        block->cap = cap;
+        s->strings = block;
+    }
+    char *p = block->data + block->used;
+    memcpy(p, a, alen);
+    memcpy(p + alen, b, blen);
+    p[n - 1] = '\0';
+    block->used += n;
+    return p;
+}
+
+static void strings_free(migration_source *s)
+{
+    while (s->strings) {
+        struct source_strings *next = s->strings->next;
+        free(s->strings);
+        s->strings = next;
+    }
 }
 
 /* ------------------------------------------------------------ problems */
@@ -249,9 +285,9 @@ static size_t version_span(const char *p)
 /* What a file name says: its layout and where its version and title are
  * in it (offsets from the name's start). */
 typedef struct parsed_name {
-    file_kind kind;
-    size_t version_at, version_len;
-    size_t title_at, title_len;
+    uint16_t version_at, version_len; /* a name has at most NAME_MAX bytes */
+    uint16_t title_at, title_len;
+    unsigned char kind;               /* file_kind */
 } parsed_name;
 
 /* The version's sort key, appended to `pool`; its length. Made once per
@@ -336,10 +372,12 @@ static bool parse_name(const char *name, parsed_name *out)
      * dbmate file: dbmate titles take no dot. */
     if (out->kind == KIND_DBMATE && memchr(rest, '.', (size_t)(end - rest)))
         return false;
-    out->version_at = (size_t)(start - name);
-    out->version_len = vlen;
-    out->title_at = (size_t)(rest - name);
-    out->title_len = (size_t)(end - rest);
+    if (len > UINT16_MAX)
+        return false;
+    out->version_at = (uint16_t)(start - name);
+    out->version_len = (uint16_t)vlen;
+    out->title_at = (uint16_t)(rest - name);
+    out->title_len = (uint16_t)(end - rest);
     return true;
 }
 
@@ -403,21 +441,65 @@ static size_t utf8_first_invalid(const char *text, size_t length)
     return length;
 }
 
-/* A file whose name matched a layout, before it is read. */
-typedef struct candidate {
-    const unsigned char *key;
-    size_t keylen;
-    const char *name;
-    bool down;
-    unsigned char type;     /* d_type */
+/* What a script holds besides white space: statements, or only comments. */
+typedef enum script_content {
+    CONTENT_CODE,
+    CONTENT_COMMENTS,
+    CONTENT_BLANK,
+} script_content;
+
+static unsigned char content_of(const char *text, size_t length)
+{
+    if (script_has_code(text, text + length))
+        return CONTENT_CODE;
+    for (size_t i = 0; i < length; i++)
+        if (!strchr(" \t\r\n", text[i]))
+            return CONTENT_COMMENTS;
+    return CONTENT_BLANK;
+}
+
+/* What reading a file's bytes gave (read_file), before any check. */
+typedef enum read_outcome {
+    READ_OK,
+    READ_OPEN_FAILED,  /* errno in read_errno */
+    READ_STAT_FAILED,
+    READ_NOT_REGULAR,
+    READ_FAILED,
+} read_outcome;
+
+/* A file whose name matched a layout. Twenty thousand of them are alive
+ * at once for a folder of ten thousand pairs: only what the checks after
+ * the reading need is kept here, the scripts go straight to their
+ * migrations, and no file's text outlives its reading (but a dbmate
+ * file's, until its sections are split). */
+typedef struct file_entry {
+    const char *name;          /* in source_read's pool of names */
+    const unsigned char *key;  /* the version's sort key (version_key) */
+    migration *m;              /* the version's kept up file: its migration, else NULL */
+    migration_script *script;  /* a kept up or down file: where its script goes, else NULL */
+    char *raw;                 /* a dbmate file's bytes, from read_raw to check_entry */
+    size_t raw_length;
+    int read_errno;
+    int bad_line;              /* where the bytes stop being text (bad): the line */
     parsed_name parsed;
-} candidate;
+    uint16_t keylen;
+    unsigned char type;        /* d_type */
+    unsigned char outcome;     /* read_outcome */
+    unsigned char bad_byte;    /* the first byte that is not UTF-8 (unless bad_nul) */
+    unsigned char content;     /* script_content of its script (dbmate: up section) */
+    unsigned char down_content; /* dbmate: of its down section */
+    bool down;                 /* kind_is_down */
+    bool bad;                  /* a NUL byte or invalid UTF-8, at bad_line */
+    bool bad_nul;
+    bool failed;               /* not read or not text: no content checks */
+    bool has_down;             /* dbmate: a down section */
+} file_entry;
 
 /* What is sorted: 16 bytes, so that sorting thousands of them stays in
  * the cache; the first eight bytes of the key decide most comparisons. */
 typedef struct sort_item {
     uint64_t prefix;
-    const candidate *c;
+    file_entry *f;
 } sort_item;
 
 /* The first eight bytes of a key, most significant first, zeros past its
@@ -432,43 +514,10 @@ static uint64_t key_prefix(const unsigned char *key, size_t len)
     return v;
 }
 
-/* What reading a file's bytes gave (read_raw), before any check. */
-typedef enum read_outcome {
-    READ_OK,
-    READ_OPEN_FAILED,  /* errno in read_errno */
-    READ_STAT_FAILED,
-    READ_NOT_REGULAR,
-    READ_FAILED,
-} read_outcome;
-
-typedef struct file_entry {
-    const char *name;       /* in source_read's pool of names */
-    parsed_name parsed;
-    char *version, *title;  /* from the name */
-    const unsigned char *key; /* the version's sort key (version_key) */
-    size_t keylen;
-    bool regular;           /* readdir said it is a regular file: no fstat */
-    read_outcome outcome;
-    int read_errno;
-    char *raw;              /* the bytes read (READ_OK), NUL-terminated, until
-                               they become a script */
-    size_t raw_length;
-    size_t bad_at;          /* the first NUL byte (bad_nul) or byte that is not
-                               UTF-8, else raw_length */
-    bool bad_nul;
-    bool has_checksum;      /* checksum: SHA-256 of the script (an up file's) */
-    char checksum[65];
-    bool failed;            /* not read or not text: no content checks */
-    migration_script script; /* up or down; dbmate: the up section */
-    bool has_down;          /* dbmate: a down section */
-    migration_script down;  /* dbmate's down section */
-    bool used;              /* moved into a migration */
-} file_entry;
-
-static void script_free(migration_script *m)
+/* A script's directives are all it owns: its path is in the folder's
+ * strings. */
+static void script_clear(migration_script *m)
 {
-    free(m->path);
-    free(m->text);
     script_directives_free(&m->directives);
     memset(m, 0, sizeof *m);
 }
@@ -498,24 +547,22 @@ static void open_problem(migration_source *s, int dfd, const char *name, int e)
 
 /* NUL bytes and invalid UTF-8 (found by read_raw): false (and the
  * problem) when the file's bytes are not a script at all. */
-static bool text_is_script(migration_source *s, const file_entry *f, const char *text)
+static bool text_is_script(migration_source *s, const file_entry *f)
 {
-    if (f->bad_at == f->raw_length)
+    if (!f->bad)
         return true;
     if (f->bad_nul)
-        add_problem(s, SOURCE_ERROR, f->name, line_of(text, f->bad_at),
+        add_problem(s, SOURCE_ERROR, f->name, f->bad_line,
                     "NUL byte: this is not a text file; save the script as UTF-8 text");
     else
-        add_problem(s, SOURCE_ERROR, f->name, line_of(text, f->bad_at),
-                    "invalid UTF-8 (byte 0x%02X); save the file as UTF-8",
-                    (unsigned)(unsigned char)text[f->bad_at]);
+        add_problem(s, SOURCE_ERROR, f->name, f->bad_line,
+                    "invalid UTF-8 (byte 0x%02X); save the file as UTF-8", (unsigned)f->bad_byte);
     return false;
 }
 
 /* The n bytes at s (no NUL among them) as a string. Not xstrndup: its
  * strnlen is, in this program, libpg_query's own (the library exports
- * one, which takes the place of the C library's), a byte at a time, and
- * a folder makes tens of thousands of these strings. */
+ * one, which takes the place of the C library's), a byte at a time. */
 static char *copy_of(const char *s, size_t n)
 {
     char *c = xmalloc(n + 1);
@@ -524,25 +571,15 @@ static char *copy_of(const char *s, size_t n)
     return c;
 }
 
-/* "dir/name", without formatting: one per script of the folder. */
-static char *path_in(const char *dir, const char *name)
+/* A script's length, start and directives, and the digest of the whole
+ * file its text came from (its text itself is not kept). */
+static void script_set(migration_script *m, const char *text, size_t length, int line,
+                       const unsigned char *file_digest)
 {
-    size_t d = strlen(dir), n = strlen(name);
-    char *path = xmalloc(d + 1 + n + 1);
-    memcpy(path, dir, d);
-    path[d] = '/';
-    memcpy(path + d + 1, name, n + 1);
-    return path;
-}
-
-static void script_set(migration_script *m, const char *dir, const char *name, char *text,
-                       size_t length, int line)
-{
-    m->path = path_in(dir, name);
-    m->text = text;
     m->length = length;
     m->line = line;
     script_directives_read(text, &m->directives);
+    memcpy(m->digest, file_digest, sizeof m->digest);
 }
 
 /* Where a file's bytes stop being text: the offset of the first NUL
@@ -554,87 +591,91 @@ static size_t first_bad_byte(const char *text, size_t length, bool *nul)
     return p ? (size_t)(p - text) : utf8_first_invalid(text, length);
 }
 
-/* The bytes of one file into f->raw, or the reason they could not be
- * read into f->outcome. A folder of thousands of migrations is read in
- * three system calls a file: open, read, close. When readdir already
- * said the entry is a regular file there is no fstat; a read shorter than
- * asked is the end of a regular file, so a script under 64 KiB takes one
- * read into the stack and one copy into a buffer of its exact size. */
-static void read_bytes(int dfd, file_entry *f)
+/* The bytes of the file `name` (relative to the folder `dfd`, or a path
+ * with AT_FDCWD) into `buf`, emptied first and reused from file to file,
+ * so that reading thousands of them allocates nothing per file. Three
+ * system calls a file (open, read, close) when the caller already knows
+ * it is a regular file (readdir said so): no fstat, and a read shorter
+ * than asked is the end of a regular file. */
+static read_outcome read_file(int dfd, const char *name, bool regular, strbuf *buf, int *error)
 {
-    int fd = openat(dfd, f->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    strbuf_reset(buf);
+    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        f->outcome = READ_OPEN_FAILED;
-        f->read_errno = errno;
-        return;
+        *error = errno;
+        return READ_OPEN_FAILED;
     }
+    read_outcome r = READ_OK;
+    size_t want = 65536;
     struct stat st;
-    if (!f->regular && fstat(fd, &st) != 0) {
-        f->outcome = READ_STAT_FAILED;
-        f->read_errno = errno;
-    } else if (!f->regular && !S_ISREG(st.st_mode)) {
-        f->outcome = READ_NOT_REGULAR;
-    } else {
-        char chunk[65536];
-        strbuf sb = {0};
-        for (;;) {
-            ssize_t n = read(fd, chunk, sizeof chunk);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                f->outcome = READ_FAILED;
-                f->read_errno = errno;
-                strbuf_free(&sb);
-                break;
-            }
-            if ((size_t)n < sizeof chunk && sb.len == 0) {
-                f->raw = xmalloc((size_t)n + 1);
-                memcpy(f->raw, chunk, (size_t)n);
-                f->raw[n] = '\0';
-                f->raw_length = (size_t)n;
-                f->outcome = READ_OK;
-                break;
-            }
-            strbuf_append_len(&sb, chunk, (size_t)n);
-            if ((size_t)n < sizeof chunk) {
-                f->raw_length = sb.len;
-                f->raw = strbuf_detach(&sb);
-                f->outcome = READ_OK;
-                break;
-            }
+    if (!regular && fstat(fd, &st) != 0) {
+        *error = errno;
+        r = READ_STAT_FAILED;
+    } else if (!regular && !S_ISREG(st.st_mode)) {
+        r = READ_NOT_REGULAR;
+    } else if (!regular && st.st_size >= 0 && (uintmax_t)st.st_size < SIZE_MAX / 2) {
+        want = (size_t)st.st_size + 1; /* the size, and one more byte to see the end */
+    }
+    while (r == READ_OK) {
+        buf->data = array_grow(buf->data, &buf->cap, buf->len + want + 1, 1);
+        ssize_t n = read(fd, buf->data + buf->len, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *error = errno;
+            r = READ_FAILED;
+            break;
         }
+        buf->len += (size_t)n;
+        buf->data[buf->len] = '\0';
+        if ((size_t)n < want)
+            break;
+        want = 65536;
     }
     close(fd);
+    return r;
 }
 
 /* What can be done for one file apart from the others, in any order and
- * on any thread: its version and title as strings, its bytes, where they
- * stop being text, and, unless it is a dbmate file (whose sections come
- * with problems of their own), its script and an up script's checksum.
- * No problem is recorded here: check_entry records them afterwards, on
- * the calling thread, so that the folder's problems and their order do
- * not depend on how the files were shared out. */
-static void read_raw(const char *dir, int dfd, hasher *h, const candidate *c, file_entry *f)
+ * on any thread: its bytes, where they stop being text, and, for a kept
+ * file that is not a dbmate file (whose sections come with problems of
+ * their own), its script's length, directives and digest, and an up
+ * script's checksum. No problem is recorded here: check_entry records
+ * them afterwards, on the calling thread, so that the folder's problems
+ * and their order do not depend on how the files were shared out. */
+static void read_raw(int dfd, strbuf *buf, file_entry *f)
 {
-    f->name = c->name;
-    f->parsed = c->parsed;
-    f->key = c->key;
-    f->keylen = c->keylen;
-    f->regular = c->type == DT_REG;
-    f->version = copy_of(f->name + f->parsed.version_at, f->parsed.version_len);
-    f->title = copy_of(f->name + f->parsed.title_at, f->parsed.title_len);
-    read_bytes(dfd, f);
+    int e = 0;
+    read_outcome r = read_file(dfd, f->name, f->type == DT_REG, buf, &e);
+    f->outcome = (unsigned char)r;
+    f->read_errno = e;
     if (f->outcome != READ_OK)
         return;
-    f->bad_at = first_bad_byte(f->raw, f->raw_length, &f->bad_nul);
-    if (f->bad_at < f->raw_length || f->parsed.kind == KIND_DBMATE)
+    size_t bad_at = first_bad_byte(buf->data, buf->len, &f->bad_nul);
+    if (bad_at < buf->len) {
+        f->bad = true;
+        f->bad_line = line_of(buf->data, bad_at);
+        f->bad_byte = (unsigned char)buf->data[bad_at];
         return;
-    script_set(&f->script, dir, f->name, f->raw, f->raw_length, 1);
-    f->raw = NULL;
-    if (!kind_is_down(f->parsed.kind)) {
-        hasher_hex(h, f->script.text, f->script.length, f->checksum);
-        f->has_checksum = true;
     }
+    if (f->parsed.kind == KIND_DBMATE) {
+        f->raw = copy_of(buf->data, buf->len);
+        f->raw_length = buf->len;
+    }
+    if (!f->script)
+        return;
+    unsigned char md[32];
+    bool ok = sha256(buf->data, buf->len, md);
+    if (!ok)
+        memset(md, 0, sizeof md);
+    if (f->parsed.kind == KIND_DBMATE) {
+        memcpy(f->script->digest, md, sizeof f->script->digest);
+        return;
+    }
+    script_set(f->script, buf->data, buf->len, 1, md);
+    f->content = content_of(buf->data, buf->len);
+    if (f->m)
+        digest_hex(ok, md, f->m->checksum);
 }
 
 /* Files per reading thread, at the least: below this a thread costs more
@@ -643,22 +684,18 @@ static void read_raw(const char *dir, int dfd, hasher *h, const candidate *c, fi
 #define MAX_READ_THREADS 4
 
 typedef struct read_share {
-    const char *dir;
     int dfd;
-    const EVP_MD *sha256;
-    const sort_item *order;  /* the files' candidates, in order */
-    file_entry *files;       /* made from them, one for one */
+    const sort_item *order;  /* the files, in order */
     size_t n, first, step;
 } read_share;
 
 static void *read_share_run(void *arg)
 {
     const read_share *r = arg;
-    hasher h;
-    hasher_init(&h, r->sha256);
+    strbuf buf = {0};
     for (size_t i = r->first; i < r->n; i += r->step)
-        read_raw(r->dir, r->dfd, &h, r->order[i].c, &r->files[i]);
-    hasher_free(&h);
+        read_raw(r->dfd, &buf, r->order[i].f);
+    strbuf_free(&buf);
     return NULL;
 }
 
@@ -669,8 +706,7 @@ static void *read_share_run(void *arg)
  * included; the helpers take no signals (they stay with the caller's
  * thread) and are all joined before this returns. When a thread cannot
  * be started, the calling thread reads its share too. */
-static void read_all(const char *dir, int dfd, const EVP_MD *sha256, const sort_item *order,
-                     file_entry *files, size_t n)
+static void read_all(int dfd, const sort_item *order, size_t n)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = cpus > 1 ? (size_t)cpus : 1;
@@ -682,7 +718,7 @@ static void read_all(const char *dir, int dfd, const EVP_MD *sha256, const sort_
     pthread_t threads[MAX_READ_THREADS];
     bool started[MAX_READ_THREADS] = {false};
     for (size_t t = 0; t < nthreads; t++)
-        shares[t] = (read_share){dir, dfd, sha256, order, files, n, t, nthreads};
+        shares[t] = (read_share){dfd, order, n, t, nthreads};
     if (nthreads > 1) {
         sigset_t all, old;
         sigfillset(&all);
@@ -714,9 +750,56 @@ static bool is_marker(const char *line, const char *eol, const char *word)
            (p + n == eol || isspace((unsigned char)p[n]));
 }
 
-/* Split a dbmate file into its sections (DESIGN.md §3). */
-static void read_dbmate(migration_source *s, file_entry *f, char *text, size_t length)
+/* A kept dbmate file's sections into its migration (DESIGN.md §3): the
+ * up section from `up` (the marker line, ending at up_eol) to `down` (or
+ * the end), the down section after down's marker line when there is one.
+ * Their text is in `text` only as long as this runs. */
+static void dbmate_sections(file_entry *f, const char *text, size_t length,
+                            const char *up, const char *up_eol, int up_line, const char *down,
+                            const char *down_eol, int down_line)
 {
+    migration *m = f->m;
+    unsigned char file_digest[sizeof m->up.digest]; /* read_raw's */
+    memcpy(file_digest, m->up.digest, sizeof file_digest);
+    const char *end = text + length;
+    const char *up_start = *up_eol ? up_eol + 1 : up_eol;
+    const char *up_end = down ? down : end;
+    char *section = copy_of(up_start, (size_t)(up_end - up_start));
+    script_set(&m->up, section, (size_t)(up_end - up_start), up_line + 1, file_digest);
+    f->content = content_of(section, m->up.length);
+    source_sha256_hex(section, m->up.length, m->checksum);
+    free(section);
+    /* `-- migrate:up transaction:false`: the marker line is read as a
+     * directive line too, through the same reader. */
+    char *marker = copy_of(up, (size_t)(up_eol - up));
+    script_directives marker_directives;
+    script_directives_read(marker, &marker_directives);
+    if (marker_directives.no_transaction)
+        m->up.directives.no_transaction = true;
+    script_directives_free(&marker_directives);
+    free(marker);
+    if (!down)
+        return;
+    const char *down_start = *down_eol ? down_eol + 1 : down_eol;
+    f->has_down = true;
+    /* A down file of the same version (mixed layouts) may have put its
+     * script here: the file's own section comes first. */
+    script_clear(&m->down);
+    section = copy_of(down_start, (size_t)(end - down_start));
+    script_set(&m->down, section, (size_t)(end - down_start), down_line + 1, file_digest);
+    f->down_content = content_of(section, m->down.length);
+    free(section);
+    /* dbmate accepts the same option on the down marker. */
+    if (memmem(down, (size_t)(down_eol - down), "transaction:false", 17))
+        m->down.directives.no_transaction = true;
+}
+
+/* Split a dbmate file into its sections (DESIGN.md §3); the problems of
+ * its markers are found for every dbmate file, kept or not. */
+static void read_dbmate(migration_source *s, file_entry *f)
+{
+    const char *text = f->raw;
+    size_t length = f->raw_length;
     const char *up = NULL, *up_eol = NULL, *down = NULL, *down_eol = NULL;
     int up_line = 0, down_line = 0, line = 1;
     bool ok = true;
@@ -759,45 +842,18 @@ static void read_dbmate(migration_source *s, file_entry *f, char *text, size_t l
                     up_line);
         ok = false;
     }
-    if (!ok) {
+    if (!ok)
         f->failed = true;
-        free(text);
-        return;
-    }
-    const char *end = text + length;
-    const char *up_start = *up_eol ? up_eol + 1 : up_eol;
-    const char *up_end = down ? down : end;
-    script_set(&f->script, s->dir, f->name, copy_of(up_start, (size_t)(up_end - up_start)),
-               (size_t)(up_end - up_start), up_line + 1);
-    /* `-- migrate:up transaction:false`: the marker line is read as a
-     * directive line too, through the same reader. */
-    char *marker = copy_of(up, (size_t)(up_eol - up));
-    script_directives marker_directives;
-    script_directives_read(marker, &marker_directives);
-    if (marker_directives.no_transaction)
-        f->script.directives.no_transaction = true;
-    script_directives_free(&marker_directives);
-    free(marker);
-    if (down) {
-        const char *down_start = *down_eol ? down_eol + 1 : down_eol;
-        f->has_down = true;
-        script_set(&f->down, s->dir, f->name, copy_of(down_start, (size_t)(end - down_start)),
-                   (size_t)(end - down_start), down_line + 1);
-        /* dbmate accepts the same option on the down marker. */
-        const char *t = memmem(down, (size_t)(down_eol - down), "transaction:false", 17);
-        if (t)
-            f->down.directives.no_transaction = true;
-    }
-    free(text);
+    else if (f->m)
+        dbmate_sections(f, text, length, up, up_eol, up_line, down, down_eol, down_line);
+    free(f->raw);
+    f->raw = NULL;
 }
 
 /* Check one file whose name matched a layout, once read_all has read
  * it: the problems of reading it, else of its bytes and its sections. */
 static void check_entry(migration_source *s, int dfd, file_entry *f)
 {
-    char *text = f->raw;
-    size_t length = f->raw_length;
-    f->raw = NULL;
     switch (f->outcome) {
     case READ_OPEN_FAILED:
         open_problem(s, dfd, f->name, f->read_errno);
@@ -814,15 +870,17 @@ static void check_entry(migration_source *s, int dfd, file_entry *f)
     default:
         break;
     }
-    if (f->outcome != READ_OK || !text_is_script(s, f, text)) {
-        free(text);
+    if (f->outcome != READ_OK || !text_is_script(s, f)) {
         f->failed = true;
         return;
     }
     /* The other layouts' scripts were made by read_raw already. */
     if (f->parsed.kind == KIND_DBMATE)
-        read_dbmate(s, f, text, length);
+        read_dbmate(s, f);
 }
+
+/* The version of a file's name, for "%.*s". */
+#define VERSION_OF(f) (int)(f)->parsed.version_len, (f)->name + (f)->parsed.version_at
 
 /* An up script with nothing to run is an error: applying it would record
  * a version that changed nothing, almost always a file not yet written.
@@ -831,20 +889,20 @@ static void check_entry(migration_source *s, int dfd, file_entry *f)
  * roll back; refusing the whole folder for them would make those projects
  * unusable, while the warning still says what rolling back would do. */
 static void check_empty(migration_source *s, const file_entry *f, const migration_script *m,
-                        bool down)
+                        unsigned char content, bool down)
 {
-    if (script_has_code(m->text, m->text + m->length))
+    if (content == CONTENT_CODE)
         return;
-    const char *what = m->text[strspn(m->text, " \t\r\n")] ? "it holds only comments" : "it is blank";
+    const char *what = content == CONTENT_COMMENTS ? "it holds only comments" : "it is blank";
     int line = f->parsed.kind == KIND_DBMATE ? m->line - 1 : 0;
     if (!down)
         add_problem(s, SOURCE_ERROR, f->name, line, "empty up script (%s); write the migration",
                     what);
     else
         add_problem(s, SOURCE_WARNING, f->name, line,
-                    "empty down script (%s): rolling back version %s would change nothing; "
+                    "empty down script (%s): rolling back version %.*s would change nothing; "
                     "write it, or remove it to make the version irreversible",
-                    what, f->version);
+                    what, VERSION_OF(f));
 }
 
 /* ------------------------------------------------------------ grouping */
@@ -862,13 +920,51 @@ static int compare_items(const void *a, const void *b)
     const sort_item *i = a, *j = b;
     if (i->prefix != j->prefix)
         return i->prefix < j->prefix ? -1 : 1;
-    const candidate *x = i->c, *y = j->c;
+    const file_entry *x = i->f, *y = j->f;
     int c = key_compare(x->key, x->keylen, y->key, y->keylen);
     if (c != 0)
         return c;
     if (x->down != y->down)
         return x->down ? 1 : -1;
     return strcmp(x->name, y->name);
+}
+
+/* The end of the group of files of one version that starts at order[i]. */
+static size_t group_end(const sort_item *order, size_t n, size_t i)
+{
+    const file_entry *first = order[i].f;
+    size_t j = i + 1;
+    while (j < n &&
+           key_compare(first->key, first->keylen, order[j].f->key, order[j].f->keylen) == 0)
+        j++;
+    return j;
+}
+
+/* Before anything is read: the first up file of each version makes a
+ * migration, in version order, and the version's first down file gives
+ * its down script (or the up file's down section, for dbmate); reading
+ * puts their scripts straight there. The other files are only checked. */
+static void assign_migrations(migration_source *s, const sort_item *order, size_t n)
+{
+    size_t versions = 0;
+    for (size_t i = 0; i < n; i = group_end(order, n, i))
+        versions += !order[i].f->down;
+    s->migrations = xcalloc(versions ? versions : 1, sizeof *s->migrations);
+    s->cap = versions;
+    for (size_t i = 0, j; i < n; i = j) {
+        j = group_end(order, n, i);
+        file_entry *up = order[i].f;
+        if (up->down)
+            continue;
+        migration *m = &s->migrations[s->count++];
+        up->m = m;
+        up->script = &m->up;
+        for (size_t k = i + 1; k < j; k++)
+            if (order[k].f->down) {
+                order[k].f->script = &m->down;
+                break;
+            }
+    }
 }
 
 typedef struct numbered_problem {
@@ -918,77 +1014,77 @@ static void check_transactions(migration_source *s, const char *file, int line,
                 up_alone ? "up" : "down", up_alone ? "down" : "up");
 }
 
-/* One version's files (sorted: ups first): keep the first up and the
- * first down, report the rest. */
-static void take_group(migration_source *s, file_entry *g, size_t n, hasher *h)
+static bool same_title(const file_entry *a, const file_entry *b)
 {
-    file_entry *up = kind_is_down(g[0].parsed.kind) ? NULL : &g[0];
+    return a->parsed.title_len == b->parsed.title_len &&
+           memcmp(a->name + a->parsed.title_at, b->name + b->parsed.title_at,
+                  a->parsed.title_len) == 0;
+}
+
+/* One version's files (sorted: ups first): report the duplicates and a
+ * down script without an up script; check the kept up and down scripts;
+ * and complete the version's migration (assign_migrations made it, the
+ * reading filled in its scripts). `dir_slash`: the folder and a '/'. */
+static void take_group(migration_source *s, const sort_item *g, size_t n, const char *dir_slash)
+{
+    file_entry *up = g[0].f->down ? NULL : g[0].f;
     file_entry *down = NULL;
     for (size_t i = 0; i < n; i++) {
-        file_entry *f = &g[i];
-        bool is_down = kind_is_down(f->parsed.kind);
-        file_entry *first = is_down ? down : (f == up ? NULL : up);
+        file_entry *f = g[i].f;
+        file_entry *first = f->down ? down : (f == up ? NULL : up);
         if (first) {
             add_problem(s, SOURCE_ERROR, f->name, 0,
-                        "duplicate version %s: also in %s; renumber one of them",
-                        f->version, first->name);
-        } else if (is_down && !up) {
+                        "duplicate version %.*s: also in %s; renumber one of them", VERSION_OF(f),
+                        first->name);
+        } else if (f->down && !up) {
             char *want = expected_up_name(f);
             add_problem(s, SOURCE_ERROR, f->name, 0,
-                        "down script without an up script for version %s; add %s or remove "
+                        "down script without an up script for version %.*s; add %s or remove "
                         "this file",
-                        f->version, want);
+                        VERSION_OF(f), want);
             free(want);
             down = f;
-        } else if (is_down) {
+        } else if (f->down) {
             down = f;
         }
     }
     if (!up)
         return;
+    migration *m = up->m;
     if (!up->failed)
-        check_empty(s, up, &up->script, false);
-    if (up->parsed.kind == KIND_DBMATE && up->has_down) {
-        check_empty(s, up, &up->down, true);
-        check_transactions(s, up->name, up->down.line - 1, &up->script, &up->down);
+        check_empty(s, up, &m->up, up->content, false);
+    bool dbmate_down = up->parsed.kind == KIND_DBMATE && up->has_down;
+    if (dbmate_down) {
+        check_empty(s, up, &m->down, up->down_content, true);
+        check_transactions(s, up->name, m->down.line - 1, &m->up, &m->down);
     } else if (down && !down->failed) {
-        check_empty(s, down, &down->script, true);
-        if (strcmp(down->title, up->title) != 0)
+        check_empty(s, down, &m->down, down->content, true);
+        if (!same_title(down, up))
             add_problem(s, SOURCE_WARNING, down->name, 0,
                         "title differs from the up script's (%s); rename one so that they match",
                         up->name);
         if (!up->failed)
-            check_transactions(s, down->name, 0, &up->script, &down->script);
+            check_transactions(s, down->name, 0, &m->up, &m->down);
     }
 
-    s->migrations = array_grow(s->migrations, &s->cap, s->count + 1, sizeof *s->migrations);
-    migration *m = &s->migrations[s->count++];
-    memset(m, 0, sizeof *m);
-    m->version = up->version;
-    m->name = up->title;
-    up->version = up->title = NULL;
-    up->used = true;
+    size_t dlen = strlen(dir_slash);
+    m->version = strings_add(s, "", 0, up->name + up->parsed.version_at, up->parsed.version_len);
+    m->name = strings_add(s, "", 0, up->name + up->parsed.title_at, up->parsed.title_len);
+    char *path = strings_add(s, dir_slash, dlen, up->name, strlen(up->name));
     if (up->failed) {
-        m->up.path = path_in(s->dir, up->name);
-        m->up.text = xstrdup("");
+        /* Not a script: "" in its place (nothing runs while its problem
+         * stands). */
+        script_clear(&m->up);
         m->up.line = 1;
-    } else {
-        m->up = up->script;
-        memset(&up->script, 0, sizeof up->script);
+        source_sha256_hex("", 0, m->checksum);
     }
-    if (up->has_checksum)
-        memcpy(m->checksum, up->checksum, sizeof m->checksum);
-    else
-        hasher_hex(h, m->up.text, m->up.length, m->checksum);
-    if (up->parsed.kind == KIND_DBMATE && up->has_down) {
+    m->up.path = path;
+    if (dbmate_down) {
         m->has_down = true;
-        m->down = up->down;
-        memset(&up->down, 0, sizeof up->down);
-        up->has_down = false;
+        m->down.path = path;
     } else if (down && !down->failed) {
         m->has_down = true;
-        m->down = down->script;
-        memset(&down->script, 0, sizeof down->script);
+        m->down.path = strings_add(s, dir_slash, dlen, down->name, strlen(down->name));
     }
 }
 
@@ -1106,7 +1202,7 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
     /* Which names are migrations, with their versions' sort keys (all in
      * one block too); the others are reported. */
     int dfd = dirfd(d);
-    candidate *cands = xcalloc(nnames ? nnames : 1, sizeof *cands);
+    file_entry *files = xcalloc(nnames ? nnames : 1, sizeof *files);
     size_t *key_at = xcalloc(nnames ? nnames : 1, sizeof *key_at);
     strbuf keys = {0};
     size_t nfiles = 0;
@@ -1118,7 +1214,7 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
             if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
                 type = DT_DIR;
         }
-        candidate *it = &cands[nfiles];
+        file_entry *it = &files[nfiles];
         if (type == DT_DIR) {
             add_problem(out, SOURCE_WARNING, name, 0,
                         "ignored: a subfolder (only the files of %s itself are read)", dir);
@@ -1129,7 +1225,8 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
             it->type = type;
             it->down = kind_is_down(it->parsed.kind);
             key_at[nfiles] = keys.len;
-            it->keylen = version_key(&keys, name + it->parsed.version_at, it->parsed.version_len);
+            it->keylen = (uint16_t)version_key(&keys, name + it->parsed.version_at,
+                                               it->parsed.version_len);
             nfiles++;
         } else if (name[0] == 'R' && name[1] == '_' && name[2] == '_') {
             add_problem(out, SOURCE_ERROR, name, 0,
@@ -1144,47 +1241,29 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
     }
     free(names);
     sort_item *order = xcalloc(nfiles ? nfiles : 1, sizeof *order);
-    size_t nups = 0;
     for (size_t i = 0; i < nfiles; i++) {
-        cands[i].key = (const unsigned char *)keys.data + key_at[i];
-        order[i].prefix = key_prefix(cands[i].key, cands[i].keylen);
-        order[i].c = &cands[i];
-        nups += !cands[i].down;
+        files[i].key = (const unsigned char *)keys.data + key_at[i];
+        order[i].prefix = key_prefix(files[i].key, files[i].keylen);
+        order[i].f = &files[i];
     }
     free(key_at);
     qsort(order, nfiles, sizeof *order, compare_items);
+    assign_migrations(out, order, nfiles);
 
     /* The files in that order, each read and checked. */
-    file_entry *files = xcalloc(nfiles ? nfiles : 1, sizeof *files);
-    EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    read_all(out->dir, dfd, sha256, order, files, nfiles);
-    free(order);
-    free(cands);
+    read_all(dfd, order, nfiles);
     for (size_t i = 0; i < nfiles; i++)
-        check_entry(out, dfd, &files[i]);
+        check_entry(out, dfd, order[i].f);
     closedir(d);
 
     check_layouts(out, files, nfiles);
-    /* One migration per up file at the most: room for them at once. */
-    out->migrations = array_grow(NULL, &out->cap, nups, sizeof *out->migrations);
-    hasher h;
-    hasher_init(&h, sha256);
-    for (size_t i = 0; i < nfiles;) {
-        size_t j = i + 1;
-        while (j < nfiles &&
-               key_compare(files[i].key, files[i].keylen, files[j].key, files[j].keylen) == 0)
-            j++;
-        take_group(out, files + i, j - i, &h);
-        i = j;
+    char *dir_slash = xasprintf("%s/", dir);
+    for (size_t i = 0, j; i < nfiles; i = j) {
+        j = group_end(order, nfiles, i);
+        take_group(out, order + i, j - i, dir_slash);
     }
-    hasher_free(&h);
-    EVP_MD_free(sha256);
-    for (size_t i = 0; i < nfiles; i++) {
-        free(files[i].version);
-        free(files[i].title);
-        script_free(&files[i].script);
-        script_free(&files[i].down);
-    }
+    free(dir_slash);
+    free(order);
     free(files);
     strbuf_free(&keys);
     strbuf_free(&pool);
@@ -1196,13 +1275,11 @@ sw_status source_read(const char *dir, migration_source *out, sw_error *err)
 void source_free(migration_source *s)
 {
     for (size_t i = 0; i < s->count; i++) {
-        migration *m = &s->migrations[i];
-        free(m->version);
-        free(m->name);
-        script_free(&m->up);
-        script_free(&m->down);
+        script_directives_free(&s->migrations[i].up.directives);
+        script_directives_free(&s->migrations[i].down.directives);
     }
     free(s->migrations);
+    strings_free(s);
     for (size_t i = 0; i < s->nproblems; i++) {
         free(s->problems[i].file);
         free(s->problems[i].message);
@@ -1210,6 +1287,42 @@ void source_free(migration_source *s)
     free(s->problems);
     free(s->dir);
     memset(s, 0, sizeof *s);
+}
+
+sw_status migration_script_text(const migration_script *s, strbuf *out, sw_error *err)
+{
+    if (s->length == 0) {
+        strbuf_append_len(out, "", 0);
+        return SW_OK;
+    }
+    strbuf file = {0};
+    int e = 0;
+    read_outcome r = read_file(AT_FDCWD, s->path, false, &file, &e);
+    if (r != READ_OK) {
+        strbuf_free(&file);
+        if (r == READ_NOT_REGULAR)
+            return sw_error_set(err, SW_FAILED, "%s is no longer a regular file", s->path);
+        return sw_error_set(err, SW_FAILED, "cannot read %s: %s", s->path, strerror(e));
+    }
+    unsigned char md[32];
+    bool same = sha256(file.data, file.len, md) && memcmp(md, s->digest, sizeof s->digest) == 0;
+    /* Where the script starts: dbmate's after line - 1 lines. */
+    size_t at = 0;
+    for (int l = 1; same && l < s->line; l++) {
+        const char *nl = memchr(file.data + at, '\n', file.len - at);
+        at = nl ? (size_t)(nl - file.data) + 1 : file.len;
+    }
+    if (!same || s->length > file.len - at) {
+        strbuf_free(&file);
+        return sw_error_set(err, SW_FAILED,
+                            "%s changed after the migrations folder was read; read the folder "
+                            "again (run the command again, or R in the console) and check the "
+                            "change",
+                            s->path);
+    }
+    strbuf_append_len(out, file.data + at, s->length);
+    strbuf_free(&file);
+    return SW_OK;
 }
 
 const void *version_bsearch(const void *array, size_t count, size_t size, const char *version)

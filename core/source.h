@@ -11,6 +11,7 @@
 
 #include "core/directives.h"
 #include "core/error.h"
+#include "core/util.h"
 
 typedef enum source_layout {
     LAYOUT_NONE,   /* empty folder, or nothing recognisable */
@@ -19,21 +20,27 @@ typedef enum source_layout {
     LAYOUT_FLYWAY, /* V<version>__desc.sql + U<version>__desc.sql */
 } source_layout;
 
+/* A script as the folder read it. Its text is not kept (a folder of
+ * thousands of migrations would hold every script in memory for the few
+ * that are shown or run): migration_script_text reads it again. */
 typedef struct migration_script {
     char *path;     /* the file, as opened (dir/name) */
-    char *text;     /* the script (dbmate: its section only), NUL-terminated */
-    size_t length;
-    int line;       /* line of the file where `text` starts (1 unless dbmate) */
+    size_t length;  /* bytes of the script (dbmate: of its section only) */
     script_directives directives;
+    int line;       /* line of the file where the script starts (1 unless dbmate) */
+    /* The first 12 bytes (96 bits, what fits beside `line` without
+     * padding) of the SHA-256 of the whole file as it was read:
+     * migration_script_text refuses a file that no longer matches. */
+    unsigned char digest[12];
 } migration_script;
 
 typedef struct migration {
     char *version;      /* as written: "0003", "20240101120000", "1.2.10" */
     char *name;         /* the title part: "add_email" ("" when none) */
     migration_script up;
-    bool has_down;
     migration_script down;  /* zeroed when !has_down */
     char checksum[65];  /* SHA-256 of the up script's bytes, lowercase hex */
+    bool has_down;
 } migration;
 
 typedef enum source_severity {
@@ -61,6 +68,9 @@ typedef struct migration_source {
     /* Numbering style, for `stepwise new`: */
     bool timestamps;        /* versions are YYYYMMDDHHMMSS */
     int width;              /* zero padding of integer versions (0: none) */
+    /* The migrations' versions, names and paths, packed in a few blocks
+     * (internal: source_free frees them). */
+    struct source_strings *strings;
 } migration_source;
 
 /* The folder to use: `option` when given (it must exist), else
@@ -73,6 +83,16 @@ sw_status source_find_dir(const char *option, const char *cwd, char **out, sw_er
  * itself fails (SW_USAGE) only when the folder cannot be listed. */
 sw_status source_read(const char *dir, migration_source *out, sw_error *err);
 void source_free(migration_source *s);
+
+/* Append the text of script `s` (dbmate: its section) to `out`, read
+ * again from its file: exactly the bytes the folder read (so the up
+ * script's are those of the migration's checksum). A file that can no
+ * longer be read, or that changed since the folder was read, is an error
+ * naming the file (SW_FAILED), and nothing is appended. Any thread may
+ * call it; `s` may be a copy (its path and digest are all it uses). A
+ * script of length 0 (also the "" of a file that could not be read as a
+ * script) gives "" without reading. */
+sw_status migration_script_text(const migration_script *s, strbuf *out, sw_error *err);
 
 /* Binary search by version (version_compare) in an array sorted by it,
  * whose elements each begin with their version string (a `char *` or

@@ -406,16 +406,34 @@ static void lint_run_free(lint_run *run)
  * up or down script read through the folder reader. */
 typedef struct lint_input {
     const char *path;
-    char *text;         /* owned */
+    char *text;         /* owned; a migration's is read when its turn comes */
     size_t length;
     bool down;
+    const migration_script *script;      /* a migration's, or NULL: a file named */
     const script_directives *directives; /* the folder's, or NULL: read them */
 } lint_input;
 
+/* A migration's script, read again from its file (the folder keeps no
+ * text). A dbmate section is preceded by as many newlines as lines come
+ * before it in its file, so positions stay those of the file. */
+static sw_status script_input_text(lint_input *in, sw_error *err)
+{
+    strbuf sb = {0};
+    for (int l = 1; l < in->script->line; l++)
+        strbuf_append_char(&sb, '\n');
+    sw_status st = migration_script_text(in->script, &sb, err);
+    if (st != SW_OK) {
+        strbuf_free(&sb);
+        return st;
+    }
+    in->length = sb.len;
+    in->text = strbuf_detach(&sb);
+    return SW_OK;
+}
+
 /* The migrations folder through core/source: every problem shown, each
  * version's up script then its down script, with the directives the
- * runner will use. A dbmate section is preceded by as many newlines as
- * lines come before it in its file, so positions stay those of the file. */
+ * runner will use. */
 static int folder_inputs(const cli_options *opts, migration_source *src, lint_input **out,
                          size_t *n)
 {
@@ -444,12 +462,7 @@ static int folder_inputs(const cli_options *opts, migration_source *src, lint_in
         const migration *m = &src->migrations[i];
         for (int down = 0; down <= (m->has_down ? 1 : 0); down++) {
             const migration_script *sc = down ? &m->down : &m->up;
-            strbuf sb = {0};
-            for (int l = 1; l < sc->line; l++)
-                strbuf_append_char(&sb, '\n');
-            strbuf_append_len(&sb, sc->text, sc->length);
-            in[k].length = sb.len;
-            in[k].text = strbuf_detach(&sb);
+            in[k].script = sc;
             in[k].path = sc->path;
             in[k].down = down;
             in[k].directives = &sc->directives;
@@ -502,6 +515,10 @@ int cmd_lint(const cli_options *opts, int argc, char **argv)
     for (size_t i = 0; i < ninputs; i++) {
         sw_error err = {0};
         lint_input *in = &inputs[i];
+        if (in->script && script_input_text(in, &err) != SW_OK) {
+            status = report_error(&err);
+            continue;
+        }
         lint_file f = {.path = xstrdup(in->path), .down = in->down};
         if (sql_script_parse(&f.script, f.path, in->text, in->length, dialect, &err) != SW_OK) {
             status = report_error(&err);

@@ -284,7 +284,7 @@ static int pane_line_draw(const pane_text *p, const pane_line *ln, WINDOW *w, in
 static void script_copy(migration_script *to, const migration_script *from)
 {
     to->path = xstrdup(from->path ? from->path : "");
-    to->text = xstrndup(from->text ? from->text : "", from->length);
+    memcpy(to->digest, from->digest, sizeof to->digest);
     to->length = from->length;
     to->line = from->line;
     to->directives.no_transaction = from->directives.no_transaction;
@@ -297,7 +297,6 @@ static void script_copy(migration_script *to, const migration_script *from)
 static void script_copy_free(migration_script *s)
 {
     free(s->path);
-    free(s->text);
     script_directives_free(&s->directives);
 }
 
@@ -487,19 +486,18 @@ static sql_dialect dialect_of(const console *c)
 /* Parse and lint one script as `stepwise lint` does (a dbmate section
  * preceded by newlines so that positions are those of the file). Each
  * migration is linted on its own: no column types carried from earlier
- * ones. False when the script cannot be read as text. */
+ * ones. False (and why in *err) when the file cannot be read again, or
+ * changed since the folder was read. */
 static bool lint_one(const migration_script *sc, bool down, sql_dialect dialect, sql_script *out,
-                     lint_findings *findings)
+                     lint_findings *findings, sw_error *err)
 {
     strbuf sb = {0};
     for (int l = 1; l < sc->line; l++)
         strbuf_append_char(&sb, '\n');
-    strbuf_append_len(&sb, sc->text, sc->length);
-    sw_error err = {0};
     memset(out, 0, sizeof *out);
-    bool ok = sql_script_parse(out, sc->path, strbuf_str(&sb), sb.len, dialect, &err) == SW_OK;
+    bool ok = migration_script_text(sc, &sb, err) == SW_OK &&
+              sql_script_parse(out, sc->path, strbuf_str(&sb), sb.len, dialect, err) == SW_OK;
     strbuf_free(&sb);
-    sw_error_clear(&err);
     if (!ok)
         return false;
     lint_options lo = {.no_transaction = sc->directives.no_transaction,
@@ -517,7 +515,10 @@ static unsigned char worst_of(const migration *m, sql_dialect dialect)
     for (int down = 0; down <= (m->has_down ? 1 : 0); down++) {
         sql_script script;
         lint_findings f = {0};
-        if (!lint_one(down ? &m->down : &m->up, down, dialect, &script, &f))
+        sw_error err = {0};
+        bool ok = lint_one(down ? &m->down : &m->up, down, dialect, &script, &f, &err);
+        sw_error_clear(&err);
+        if (!ok)
             return LINT_PARSE_ERROR;
         if (sql_script_errors(&script))
             worst = LINT_PARSE_ERROR;
@@ -552,8 +553,10 @@ static void lint_lines(pane_text *p, const migration_script *sc, bool down, sql_
 {
     sql_script script;
     lint_findings f = {0};
-    if (!lint_one(sc, down, dialect, &script, &f)) {
-        pane_addf(p, STYLE_ERROR, "%s: error: the script is not text (a NUL byte)", sc->path);
+    sw_error err = {0};
+    if (!lint_one(sc, down, dialect, &script, &f, &err)) {
+        pane_add(p, STYLE_ERROR, err.message);
+        sw_error_clear(&err);
         (*count)++;
         return;
     }
@@ -825,7 +828,13 @@ static void build_locks(pane_text *p, const console *c, const status_entry *e)
     sql_script script;
     memset(&script, 0, sizeof script);
     sw_error err = {0};
-    if (sql_script_parse(&script, sc->path, sc->text, sc->length, SQL_POSTGRES, &err) != SW_OK) {
+    strbuf text = {0};
+    sw_status parsed = migration_script_text(sc, &text, &err);
+    if (parsed == SW_OK)
+        parsed = sql_script_parse(&script, sc->path, strbuf_str(&text), text.len, SQL_POSTGRES,
+                                  &err);
+    strbuf_free(&text);
+    if (parsed != SW_OK) {
         pane_add(p, STYLE_ERROR, err.message);
         sw_error_clear(&err);
         return;

@@ -92,6 +92,24 @@ static void assert_problems(const migration_source *s, const char *expected)
     free(got);
 }
 
+/* A script's text as migration_script_text reads it back from its file. */
+static char *text_of(const migration_script *sc)
+{
+    strbuf sb = {0};
+    sw_error err = {0};
+    if (migration_script_text(sc, &sb, &err) != SW_OK)
+        fail_msg("migration_script_text(%s): %s", sc->path, err.message);
+    assert_int_equal(sb.len, sc->length);
+    return strbuf_detach(&sb);
+}
+
+static void assert_text(const migration_script *sc, const char *expected)
+{
+    char *text = text_of(sc);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
 /* ------------------------------------------------------------ versions */
 
 static void test_version_valid(void **state)
@@ -155,17 +173,17 @@ static void test_layout_pairs(void **state)
     char *path = xasprintf("%s/0001_create_users.up.sql", dir);
     assert_string_equal(m->up.path, path);
     free(path);
-    assert_string_equal(m->up.text, "CREATE TABLE users (id int);\n");
-    assert_int_equal(m->up.length, strlen(m->up.text));
+    assert_text(&m->up, "CREATE TABLE users (id int);\n");
     assert_int_equal(m->up.line, 1);
     assert_true(m->has_down);
-    assert_string_equal(m->down.text, "DROP TABLE users;\n");
+    assert_text(&m->down, "DROP TABLE users;\n");
 
     m = &s.migrations[1];
     assert_string_equal(m->version, "0002");
     assert_string_equal(m->name, "add_email");
     assert_false(m->has_down);
-    assert_null(m->down.text);
+    assert_null(m->down.path);
+    assert_int_equal(m->down.length, 0);
     assert_int_equal(s.width, 4);
     assert_false(s.timestamps);
     source_free(&s);
@@ -193,14 +211,14 @@ static void test_layout_dbmate(void **state)
     const migration *m = &s.migrations[0];
     assert_string_equal(m->version, "20240101120000");
     assert_string_equal(m->name, "create_users");
-    assert_string_equal(m->up.text, "CREATE TABLE users (id int);\n\n");
+    assert_text(&m->up, "CREATE TABLE users (id int);\n\n");
     assert_int_equal(m->up.line, 3);
     assert_true(m->has_down);
-    assert_string_equal(m->down.text, "DROP TABLE users;\n");
+    assert_text(&m->down, "DROP TABLE users;\n");
     assert_int_equal(m->down.line, 6);
     assert_string_equal(m->up.path, m->down.path);
     m = &s.migrations[1];
-    assert_string_equal(m->up.text, "INSERT INTO users VALUES (1);\n");
+    assert_text(&m->up, "INSERT INTO users VALUES (1);\n");
     assert_int_equal(m->up.line, 2);
     assert_false(m->has_down);
     assert_true(s.timestamps);
@@ -226,7 +244,7 @@ static void test_layout_flyway(void **state)
     assert_string_equal(s.migrations[0].version, "1");
     assert_string_equal(s.migrations[0].name, "init");
     assert_true(s.migrations[0].has_down);
-    assert_string_equal(s.migrations[0].down.text, "DROP TABLE a;\n");
+    assert_text(&s.migrations[0].down, "DROP TABLE a;\n");
     assert_string_equal(s.migrations[1].version, "1.1");
     assert_string_equal(s.migrations[1].name, "more");
     assert_false(s.migrations[1].has_down);
@@ -446,6 +464,106 @@ static void test_checksums_of_files(void **state)
     remove_tree(dir);
 }
 
+/* ------------------------------------------------------------ text read again */
+
+/* migration_script_text appends to `sb` (holding `before`) and must fail
+ * with `message` (PATH for the script's path), leaving `sb` as it was. */
+static void assert_text_fails(const migration_script *sc, const char *message)
+{
+    strbuf sb = {0};
+    strbuf_append(&sb, "before");
+    sw_error err = {0};
+    assert_int_equal(migration_script_text(sc, &sb, &err), SW_FAILED);
+    assert_string_equal(strbuf_str(&sb), "before");
+    strbuf_free(&sb);
+    const char *at = strstr(message, "PATH");
+    assert_non_null(at);
+    char *want = xasprintf("%.*s%s%s", (int)(at - message), message, sc->path, at + 4);
+    assert_string_equal(err.message, want);
+    free(want);
+    sw_error_clear(&err);
+}
+
+#define CHANGED                                                                                    \
+    "PATH changed after the migrations folder was read; read the folder again (run the command "  \
+    "again, or R in the console) and check the change"
+
+/* The folder keeps no script text: it is read again from the file, as it
+ * was when the folder was read, or not at all. */
+static void test_script_text_read_again(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    put(dir, "0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    put(dir, "0001_a.down.sql", "DROP TABLE a;\n");
+    put(dir, "0002_b.up.sql", "SELECT 2;\n");
+    put(dir, "0002_b.down.sql", "");
+    migration_source s;
+    read_ok(dir, &s);
+    const migration *m = &s.migrations[0];
+
+    /* appended to what is already there; a copy reads as the original
+     * does (the console's jobs work on copies) */
+    strbuf sb = {0};
+    strbuf_append(&sb, "\n\n");
+    sw_error err = {0};
+    migration_script copy = m->up;
+    assert_int_equal(migration_script_text(&copy, &sb, &err), SW_OK);
+    assert_string_equal(strbuf_str(&sb), "\n\nCREATE TABLE a (id int);\n");
+    strbuf_free(&sb);
+
+    /* a line added, or one byte changed at the same length: refused */
+    put(dir, "0001_a.up.sql", "CREATE TABLE a (id int);\nDROP TABLE users;\n");
+    assert_text_fails(&m->up, CHANGED);
+    put(dir, "0001_a.up.sql", "CREATE TABLE b (id int);\n");
+    assert_text_fails(&m->up, CHANGED);
+    /* written again with the same bytes: read as before */
+    put(dir, "0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    assert_text(&m->up, "CREATE TABLE a (id int);\n");
+
+    /* gone, or no longer a file */
+    char *down = xasprintf("%s/0001_a.down.sql", dir);
+    assert_int_equal(unlink(down), 0);
+    assert_text_fails(&m->down, "cannot read PATH: No such file or directory");
+    assert_int_equal(mkfifo(down, 0600), 0);
+    assert_text_fails(&m->down, "PATH is no longer a regular file");
+    free(down);
+
+    /* an empty script is "" without reading its file */
+    char *empty = xasprintf("%s/0002_b.down.sql", dir);
+    assert_int_equal(s.migrations[1].down.length, 0);
+    assert_int_equal(unlink(empty), 0);
+    assert_text(&s.migrations[1].down, "");
+    free(empty);
+    source_free(&s);
+    remove_tree(dir);
+
+    /* dbmate: each section from its line, and the whole file must be as
+     * it was (an edit of the down section refuses the up section too:
+     * the file changed under the folder that was read) */
+    dir = make_tmpdir();
+    put(dir, "1_a.sql", "-- c\n-- migrate:up\nSELECT 1;\n\n-- migrate:down\nSELECT 2;\n");
+    read_ok(dir, &s);
+    m = &s.migrations[0];
+    assert_text(&m->up, "SELECT 1;\n\n");
+    assert_text(&m->down, "SELECT 2;\n");
+    put(dir, "1_a.sql", "-- c\n-- migrate:up\nSELECT 1;\n\n-- migrate:down\nSELECT 3;\n");
+    assert_text_fails(&m->up, CHANGED);
+    assert_text_fails(&m->down, CHANGED);
+    source_free(&s);
+    remove_tree(dir);
+
+    /* a file that could not be read as a script stands in as "" (its
+     * problem stops everything else) */
+    dir = make_tmpdir();
+    put_len(dir, "0001_nul.up.sql", "SELECT 1;\0\n", 11);
+    read_ok(dir, &s);
+    assert_int_equal(s.count, 1);
+    assert_text(&s.migrations[0].up, "");
+    source_free(&s);
+    remove_tree(dir);
+}
+
 /* ------------------------------------------------------------ file-system state */
 
 static void test_symlinks(void **state)
@@ -473,7 +591,7 @@ static void test_symlinks(void **state)
     assert_int_equal(s.errors, 3);
     /* the broken versions are still listed, so nothing else is blamed on them */
     assert_int_equal(s.count, 4);
-    assert_string_equal(s.migrations[3].up.text, "SELECT 1;\n");
+    assert_text(&s.migrations[3].up, "SELECT 1;\n");
     free(loop1);
     free(loop2);
     free(dangling);
@@ -853,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_transaction_mismatch_is_shown),
         cmocka_unit_test(test_sha256_known_values),
         cmocka_unit_test(test_checksums_of_files),
+        cmocka_unit_test(test_script_text_read_again),
         cmocka_unit_test(test_symlinks),
         cmocka_unit_test(test_fifo_and_subfolder),
         cmocka_unit_test(test_unreadable_file),
