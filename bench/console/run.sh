@@ -98,9 +98,12 @@ first_screen() {
     while :; do
         screen=$(tm capture-pane -p -t first 2>/dev/null)
         case "$screen" in *"lock: not held"*"$1"*) break ;; esac
-        [ $(( $(now_ns) - start )) -lt 10000000000 ] || { msg "no full screen in 10 s"; printf '%s\n' "$screen" >&2; exit 1; }
+        [ $(( $(now_ns) - start )) -lt 10000000000 ] || { msg "no full screen in 10 s"; printf '%s\n' "$screen" >&2; tm kill-server 2>/dev/null; exit 1; }
     done
     end=$(now_ns)
+    # This runs in a subshell ($(...)): its server is not the one the
+    # next new_server stops, so it is stopped here, console and all.
+    tm kill-server 2>/dev/null
     echo $(( (end - start) / 1000 ))
 }
 
