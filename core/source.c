@@ -32,10 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Before any OpenSSL header: see sha256(). */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
-
+#include "core/sha256.h"
 #include "core/util.h"
 
 /* ------------------------------------------------------------ versions */
@@ -105,29 +102,10 @@ const char *source_layout_name(source_layout layout)
 
 /* ------------------------------------------------------------ checksum */
 
-/* SHA-256 of `length` bytes into md; false only when libcrypto fails.
- * Through the low-level functions (deprecated since OpenSSL 3.0, yet in
- * every 3.x), not EVP: the first EVP digest of a process sets up
- * libcrypto's provider machinery, which alone adds about 2 MB to the
- * resident size of a console or a `stepwise status` (libcrypto's mapped
- * pages: 3.4 MB instead of 1.6 MB, measured), for the one algorithm used
- * here; these run the same assembly block functions, on any thread. */
-static bool sha256(const void *data, size_t length, unsigned char md[32])
-{
-    SHA256_CTX c;
-    return SHA256_Init(&c) && SHA256_Update(&c, data, length) && SHA256_Final(md, &c);
-}
-
-/* A digest as 64 lowercase hex digits; "" when there is none (only a
- * broken libcrypto gives none: an empty checksum never matches a recorded
- * one, so drift shows rather than hides). */
-static void digest_hex(bool ok, const unsigned char md[32], char out[65])
+/* A digest as 64 lowercase hex digits. */
+static void digest_hex(const unsigned char md[32], char out[65])
 {
     static const char hex[] = "0123456789abcdef";
-    if (!ok) {
-        out[0] = '\0';
-        return;
-    }
     for (unsigned int i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
@@ -138,7 +116,8 @@ static void digest_hex(bool ok, const unsigned char md[32], char out[65])
 void source_sha256_hex(const void *data, size_t length, char out[65])
 {
     unsigned char md[32];
-    digest_hex(sha256(data, length, md), md, out);
+    sha256_digest(data, length, md);
+    digest_hex(md, out);
 }
 
 /* ------------------------------------------------------------ strings */
@@ -665,9 +644,7 @@ static void read_raw(int dfd, strbuf *buf, file_entry *f)
     if (!f->script)
         return;
     unsigned char md[32];
-    bool ok = sha256(buf->data, buf->len, md);
-    if (!ok)
-        memset(md, 0, sizeof md);
+    sha256_digest(buf->data, buf->len, md);
     if (f->parsed.kind == KIND_DBMATE) {
         memcpy(f->script->digest, md, sizeof f->script->digest);
         return;
@@ -675,7 +652,7 @@ static void read_raw(int dfd, strbuf *buf, file_entry *f)
     script_set(f->script, buf->data, buf->len, 1, md);
     f->content = content_of(buf->data, buf->len);
     if (f->m)
-        digest_hex(ok, md, f->m->checksum);
+        digest_hex(md, f->m->checksum);
 }
 
 /* Files per reading thread, at the least: below this a thread costs more
@@ -1305,7 +1282,8 @@ sw_status migration_script_text(const migration_script *s, strbuf *out, sw_error
         return sw_error_set(err, SW_FAILED, "cannot read %s: %s", s->path, strerror(e));
     }
     unsigned char md[32];
-    bool same = sha256(file.data, file.len, md) && memcmp(md, s->digest, sizeof s->digest) == 0;
+    sha256_digest(file.data, file.len, md);
+    bool same = memcmp(md, s->digest, sizeof s->digest) == 0;
     /* Where the script starts: dbmate's after line - 1 lines. */
     size_t at = 0;
     for (int l = 1; same && l < s->line; l++) {
