@@ -123,7 +123,6 @@ typedef struct apply_state {
     double phase_since;
     double queue_since;       /* gate: when sessions were first seen queued; 0: none */
     size_t queued;
-    double longest_queued;
     double retry_at;
     char *title;
     char *outcome;            /* the run's end, for FINISHED */
@@ -1514,7 +1513,6 @@ static void gate_tick(apply_state *st, console *c)
     double longest;
     queue_behind(c, &n, &longest);
     st->queued = n;
-    st->longest_queued = longest;
     double now = clock_now();
     if (!n) {
         st->queue_since = 0;
