@@ -1066,6 +1066,13 @@ static void console_request(console *c, request req)
     }
 }
 
+bool console_target_is_remote(const console *c)
+{
+    const char *dbname = c->server.database ? c->server.database : "";
+    return c->target.kind == DB_POSTGRES && !db_host_is_local(c->server.host) &&
+           !(c->opts.confirm_db && strcmp(c->opts.confirm_db, dbname) == 0);
+}
+
 void console_do(console *c, request req)
 {
     const view_ops *ops = view_table[c->view];

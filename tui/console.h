@@ -194,6 +194,10 @@ void console_input(console *c, const char *label, const char *initial, console_i
 void console_suspend(console *c);
 void console_resume(console *c);
 
+/* The production guard's question: a PostgreSQL target that is not on
+ * this host and whose name --confirm-db did not give (then the name is
+ * typed before anything runs there). */
+bool console_target_is_remote(const console *c);
 /* Handle a request as a key would: the view first, then the console. */
 void console_do(console *c, request req);
 

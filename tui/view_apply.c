@@ -1788,9 +1788,7 @@ void console_apply(console *c, int kind, const char *version)
         return;
     }
     const char *dbname = c->server.database ? c->server.database : "";
-    if (c->target.kind == DB_POSTGRES && !c->target_confirmed &&
-        !db_host_is_local(c->server.host) &&
-        !(c->opts.confirm_db && strcmp(c->opts.confirm_db, dbname) == 0)) {
+    if (!c->target_confirmed && console_target_is_remote(c)) {
         begin_args *a = xcalloc(1, sizeof *a);
         a->kind = kind;
         a->version = version ? xstrdup(version) : NULL;

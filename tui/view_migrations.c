@@ -1214,8 +1214,7 @@ static void dry_request(migrations_state *st, console *c)
     st->pane_open = true;
     st->pane_top = 0;
     const char *dbname = c->server.database ? c->server.database : "";
-    if (c->target.kind == DB_POSTGRES && !db_host_is_local(c->server.host) &&
-        !(c->opts.confirm_db && strcmp(c->opts.confirm_db, dbname) == 0)) {
+    if (console_target_is_remote(c)) {
         char *body = xasprintf("%s\nis not a local server (host %s).\n"
                                "About to dry-run %zu migration%s there, up to %s:\n"
                                "a dry run takes the same locks as the real run,\n"
