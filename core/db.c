@@ -78,8 +78,7 @@ char *db_target_redact(const db_target *t, const char *message)
     return b;
 }
 
-/* Append key=value the way conninfo strings quote values. */
-static void append_conninfo_pair(strbuf *sb, const char *key, const char *value)
+void db_conninfo_append(strbuf *sb, const char *key, const char *value)
 {
     if (sb->len)
         strbuf_append_char(sb, ' ');
@@ -106,7 +105,7 @@ static char *pg_display(const PQconninfoOption *opts)
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
         for (const PQconninfoOption *o = opts; o->keyword; o++)
             if (strcmp(o->keyword, shown[i]) == 0 && o->val && *o->val)
-                append_conninfo_pair(&sb, o->keyword, o->val);
+                db_conninfo_append(&sb, o->keyword, o->val);
     if (sb.len == 0)
         strbuf_append(&sb, "libpq defaults");
     return strbuf_detach(&sb);

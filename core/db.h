@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/util.h"
 
 typedef enum db_kind {
     DB_POSTGRES,
@@ -51,6 +52,10 @@ const char *db_origin_name(db_origin origin);
  * folder, localhost, 127.0.0.1 or ::1. The production guard asks for the
  * database name on anything else. */
 bool db_host_is_local(const char *host);
+
+/* Append key=value to a libpq conninfo string, quoted as libpq reads it
+ * (a space first unless the string is empty). */
+void db_conninfo_append(strbuf *sb, const char *key, const char *value);
 
 /* Remove the target's password from a message (decoded and raw forms). */
 char *db_target_redact(const db_target *t, const char *message);

@@ -22,7 +22,7 @@ typedef struct command {
     const char *name;
     const char *args;
     const char *summary;
-    command_fn run; /* NULL: listed in --help, not available in this build */
+    command_fn run;
 } command;
 
 static int cmd_shell(const cli_options *opts, int argc, char **argv);
@@ -45,7 +45,7 @@ static const command commands[] = {
     {"adopt", "", "take over golang-migrate's or dbmate's history", cmd_adopt},
     {"new", "NAME", "create the next migration file", cmd_new},
     {"demo", "", "the console on a fresh SQLite demo, with a walkthrough", cmd_demo},
-    {"lab", "", "a PostgreSQL lock lab", NULL},
+    {"lab", "", "a PostgreSQL lock lab (--scenario NAME, --cleanup)", cmd_lab},
     {"info", "", "the target database, how it was chosen, its server", cmd_info},
     {"shell", "", "the console in line mode (libedit), same commands", cmd_shell},
 };
@@ -77,11 +77,10 @@ static void print_help(void)
            PACKAGE_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++) {
         char *left = xasprintf("%s %s", commands[i].name, commands[i].args);
-        printf("  %-22s %s%s\n", left, commands[i].summary, commands[i].run ? "" : " (*)");
+        printf("  %-22s %s\n", left, commands[i].summary);
         free(left);
     }
-    printf("  (*) not available yet in this version\n"
-           "\n"
+    printf("\n"
            "Options:\n"
            "  -d, --db TARGET   PostgreSQL conninfo or URI, sqlite:PATH, or a file\n"
            "                    ending in .db, .sqlite or .sqlite3; default\n"
@@ -126,6 +125,10 @@ static void print_help(void)
            "      --max-hold D  console: with sessions queued behind a migration's\n"
            "                    open transaction, the commit gate rolls back by\n"
            "                    itself after D if nobody decides (default 30s)\n"
+           "      --scenario S  lab: blocker, lock-timeout, failed-index or deadlock\n"
+           "                    (default blocker)\n"
+           "      --orders N    lab: orders loaded (default 200000)\n"
+           "      --cleanup     lab: drop the scratch databases a crashed lab left\n"
            "  -h, --help        this help\n"
            "  -V, --version     versions of stepwise and its libraries\n"
            "\n"
@@ -239,6 +242,9 @@ enum {
     OPT_SHADOW,
     OPT_SNAPSHOT_EACH,
     OPT_MAX_HOLD,
+    OPT_SCENARIO,
+    OPT_ORDERS,
+    OPT_CLEANUP,
 };
 
 int cli_main(int argc, char **argv)
@@ -272,6 +278,9 @@ int cli_main(int argc, char **argv)
         {"shadow", required_argument, NULL, OPT_SHADOW},
         {"snapshot-each", no_argument, NULL, OPT_SNAPSHOT_EACH},
         {"max-hold", required_argument, NULL, OPT_MAX_HOLD},
+        {"scenario", required_argument, NULL, OPT_SCENARIO},
+        {"orders", required_argument, NULL, OPT_ORDERS},
+        {"cleanup", no_argument, NULL, OPT_CLEANUP},
         {"yes", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -332,6 +341,15 @@ int cli_main(int argc, char **argv)
             break;
         case OPT_MAX_HOLD:
             opts.max_hold = optarg;
+            break;
+        case OPT_SCENARIO:
+            opts.scenario = optarg;
+            break;
+        case OPT_ORDERS:
+            opts.orders = optarg;
+            break;
+        case OPT_CLEANUP:
+            opts.cleanup = true;
             break;
         case 'd':
             opts.db = optarg;
@@ -394,12 +412,6 @@ int cli_main(int argc, char **argv)
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(commands[i].name, name) != 0)
             continue;
-        if (!commands[i].run) {
-            fprintf(stderr, "stepwise: '%s' is not available yet in this version.\n"
-                            "Try 'stepwise --help' for the commands that are.\n",
-                    name);
-            return SW_USAGE;
-        }
         return commands[i].run(&opts, argc - optind, argv + optind);
     }
     return unknown_command(name);

@@ -7,6 +7,7 @@
 
 #include "core/db.h"
 #include "core/error.h"
+#include "core/util.h"
 
 typedef struct cli_options {
     const char *db;
@@ -39,7 +40,12 @@ typedef struct cli_options {
     const char *shadow;            /* diff/plan --dry-run --shadow DB */
     bool snapshot_each;            /* up/down/goto: a schema snapshot before every migration */
     const char *max_hold;          /* console: --max-hold DUR at the commit gate */
-    bool walkthrough;              /* console: the demo's hints shown from the start */
+    bool walkthrough;              /* console: the guide's hints shown from the start */
+    const char *scenario;          /* lab --scenario NAME; console: that scenario's hints */
+    const char *orders;            /* lab --orders N */
+    bool cleanup;                  /* lab --cleanup */
+    const char *briefing;          /* console: a text shown first (the lab's briefing) */
+    const char *briefing_title;
 } cli_options;
 
 /* Parse argv, run the command, return the exit status (stepwise.1). */
@@ -66,6 +72,12 @@ int cmd_adopt(const cli_options *opts, int argc, char **argv);
 int cmd_diff(const cli_options *opts, int argc, char **argv); /* also plan --dry-run */
 int cmd_new(const cli_options *opts, int argc, char **argv);
 int cmd_schema(const cli_options *opts, int argc, char **argv);
+/* The sample migrations folder `which` ("demo", "lab"), in this order:
+ * --dir; the installed copy (pkgdatadir); ./migrations/WHICH; the source
+ * tree's, for a build run uninstalled from elsewhere. NULL, with the
+ * folders tried appended to `tried`, when none is there. */
+char *sample_dir(const cli_options *opts, const char *which, strbuf *tried);
 int cmd_demo(const cli_options *opts, int argc, char **argv);
+int cmd_lab(const cli_options *opts, int argc, char **argv);
 
 #endif

@@ -17,16 +17,13 @@
 #include "core/util.h"
 #include "tui/console.h"
 
-/* The migrations folder, in this order: --dir; the installed copy
- * (pkgdatadir, from the build); ./migrations/demo; the source tree's, for
- * a build run uninstalled from elsewhere. */
 static bool is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static char *find_dir(const cli_options *opts, strbuf *tried)
+char *sample_dir(const cli_options *opts, const char *which, strbuf *tried)
 {
     if (opts->dir) {
         if (is_dir(opts->dir))
@@ -34,21 +31,25 @@ static char *find_dir(const cli_options *opts, strbuf *tried)
         strbuf_appendf(tried, " %s", opts->dir);
         return NULL;
     }
-    const char *candidates[] = {
+    char *candidates[] = {
 #ifdef STEPWISE_PKGDATADIR
-        STEPWISE_PKGDATADIR "/migrations/demo",
+        xasprintf("%s/migrations/%s", STEPWISE_PKGDATADIR, which),
 #endif
-        "migrations/demo",
+        xasprintf("migrations/%s", which),
 #ifdef STEPWISE_SRCDIR
-        STEPWISE_SRCDIR "/migrations/demo",
+        xasprintf("%s/migrations/%s", STEPWISE_SRCDIR, which),
 #endif
     };
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        if (is_dir(candidates[i]))
-            return xstrdup(candidates[i]);
-        strbuf_appendf(tried, " %s", candidates[i]);
+    size_t n = sizeof candidates / sizeof candidates[0];
+    char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!found && is_dir(candidates[i]))
+            found = xstrdup(candidates[i]);
+        else if (!found)
+            strbuf_appendf(tried, " %s", candidates[i]);
+        free(candidates[i]);
     }
-    return NULL;
+    return found;
 }
 
 /* The database file: --db (sqlite:PATH or a path), else the state folder's. */
@@ -130,7 +131,7 @@ int cmd_demo(const cli_options *opts, int argc, char **argv)
         return usage_error("Usage: stepwise demo [--db FILE] [--dir DIR]",
                            "demo takes no arguments (got '%s')", argv[1]);
     strbuf tried = {0};
-    char *dir = find_dir(opts, &tried);
+    char *dir = sample_dir(opts, "demo", &tried);
     if (!dir) {
         int rc = usage_error("Name it with --dir DIR.", "no demo migrations folder; tried:%s",
                              strbuf_str(&tried));

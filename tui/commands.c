@@ -201,6 +201,8 @@ static size_t first_words(bool in_console, const char **out, size_t max)
         out[n++] = command_specs[i].name;
     for (size_t i = 0; i < sizeof own_words / sizeof own_words[0] && n < max; i++)
         out[n++] = own_words[i];
+    if (in_console && n < max)
+        out[n++] = "psql";
     if (in_console)
         for (int r = REQ_NONE + 1; r < REQ_COUNT && n < max; r++)
             out[n++] = request_name((request)r);
@@ -631,10 +633,10 @@ static void run_captured(console *c, const char *line, char **argv)
 
 /* A changing or asking command: on the terminal, as on the command line,
  * then back to the console, which reads the folder and history again. */
-static void run_on_terminal(console *c, const char *line, char **argv)
+static int run_on_terminal(console *c, const char *program, const char *line, char **argv)
 {
     console_suspend(c);
-    printf("\n$ stepwise %s\n", line);
+    printf("\n$ %s %s\n", program, line);
     fflush(stdout);
     char *error = NULL;
     pid_t pid = command_spawn(argv, -1, -1, &error);
@@ -660,6 +662,30 @@ static void run_on_terminal(console *c, const char *line, char **argv)
         console_message(c, STYLE_ERROR, "%s: exit status %d", line, rc);
     else
         console_message(c, STYLE_INFO, "%s: done", line);
+    return rc;
+}
+
+/* `:psql`: psql on the target, on the terminal (the lab's failed-index
+ * scenario fixes data and drops an index there), then back. */
+static void run_psql(console *c, size_t count)
+{
+    if (count > 1) {
+        console_message(c, STYLE_ERROR, ":psql takes no arguments");
+        return;
+    }
+    if (!c->target_ok || c->target.kind != DB_POSTGRES) {
+        console_message(c, STYLE_ERROR, ":psql needs a PostgreSQL target");
+        return;
+    }
+    char program[] = "psql", option[] = "-d";
+    char *argv[] = {program, option, c->target.conninfo, NULL};
+    if (!*c->target.conninfo)
+        argv[1] = NULL; /* libpq's environment, as stepwise uses it */
+    char *shown = xasprintf("-d %s", c->target.display);
+    int rc = run_on_terminal(c, "psql", *c->target.conninfo ? shown : "", argv);
+    free(shown);
+    if (rc == 0)
+        console_walkthrough_note(c, WALK_PSQL);
 }
 
 static void quit_answer(console *c, void *arg, bool yes)
@@ -738,6 +764,8 @@ void console_command(console *c, const char *line)
                         "y", quit_answer, NULL);
         else
             c->quit = true;
+    } else if (strcmp(name, "psql") == 0) {
+        run_psql(c, count);
     } else if (strcmp(name, "set") == 0) {
         char *message = NULL;
         bool ok = command_set(&c->settings, true, count, words, &message);
@@ -762,7 +790,7 @@ void console_command(console *c, const char *line)
             size_t argc = 0;
             char **argv = command_child_argv(&c->opts, &c->settings, count, words, &argc);
             if (command_changes(count, words))
-                run_on_terminal(c, line, argv);
+                run_on_terminal(c, "stepwise", line, argv);
             else
                 run_captured(c, line, argv);
             command_candidates_free(argv, argc);

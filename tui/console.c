@@ -376,6 +376,9 @@ void console_show(console *c, int view)
         return;
     if (c->view != VIEW_HELP && c->view != VIEW_TEXT)
         c->last_list_view = c->view;
+    /* Others add events too (another operator's run, the lab's sessions). */
+    if (view == VIEW_HISTORY && c->view != VIEW_HISTORY)
+        console_reload_events(c);
     c->view = view;
     view_state(c, view);
     if (view_is_live(c) && !c->have_snapshot)
@@ -662,17 +665,7 @@ static void draw_bar(console_private *p)
 
 /* ---------------------------------------------------------- walkthrough */
 
-static const char *const walk_hints[WALK_COUNT] = {
-    [WALK_SELECT] = "Down/Up (j/k) select a migration; > marks a pending one",
-    [WALK_PREVIEW] = "Enter opens it: the SQL tab shows exactly what will be sent",
-    [WALK_LINT] = "L shows the Lint tab: what could lock or break (S: back to SQL)",
-    [WALK_DRY_RUN] = "d dry-runs it in a transaction rolled back: diff and locks taken",
-    [WALK_APPLY] = "u plans the next pending migration; read the plan, then y runs it",
-    [WALK_GATE] = "The commit gate: still in the transaction; read the diff, c commits",
-    [WALK_STEP] = "u again, then s runs it statement by statement (y each, c at the gate)",
-    [WALK_ROLLBACK] = "Esc, then b rolls back the latest migration (y, then c at the gate)",
-    [WALK_HISTORY] = "4 opens the history view: every decision you made, newest first",
-};
+volatile sig_atomic_t console_stop_signal;
 
 void console_walkthrough_note(console *c, int step)
 {
@@ -680,11 +673,11 @@ void console_walkthrough_note(console *c, int step)
         c->walkthrough_done |= 1u << step;
 }
 
-/* The first step not done, WALK_COUNT when all are. */
+/* The guide's first step not done, its count when all are. */
 static int walk_current(const console *c)
 {
     int step = 0;
-    while (step < WALK_COUNT && (c->walkthrough_done & (1u << step)))
+    while (step < c->guide->count && (c->walkthrough_done & (1u << c->guide->steps[step].event)))
         step++;
     return step;
 }
@@ -696,13 +689,13 @@ static void draw_hint(console_private *p)
     int cols = getmaxx(w);
     werase(w);
     int step = walk_current(c);
-    if (step == WALK_COUNT) {
-        draw_text(w, 0, 0, cols, "Walkthrough done. t hides this line; ? lists every key.",
-                  STYLE_APPLIED);
+    if (step == c->guide->count) {
+        draw_textf(w, 0, 0, cols, STYLE_APPLIED, "%s done. t hides this line; ? lists every key.",
+                   c->guide->title);
         return;
     }
-    int x = draw_textf(w, 0, 0, cols, STYLE_TITLE, "Step %d/%d: ", step + 1, WALK_COUNT);
-    draw_text(w, 0, x, cols - x, walk_hints[step], STYLE_INFO);
+    int x = draw_textf(w, 0, 0, cols, STYLE_TITLE, "Step %d/%d: ", step + 1, c->guide->count);
+    draw_text(w, 0, x, cols - x, c->guide->steps[step].hint, STYLE_INFO);
 }
 
 /* Steps done by a key in the list views (the apply view notes its own). */
@@ -720,6 +713,10 @@ static void walk_request(console *c, int view_before, request req)
     }
     if (c->view == VIEW_HISTORY)
         console_walkthrough_note(c, WALK_HISTORY);
+    else if (c->view == VIEW_LOCKS)
+        console_walkthrough_note(c, WALK_LOCKS_VIEW);
+    else if (c->view == VIEW_ACTIVITY)
+        console_walkthrough_note(c, WALK_ACTIVITY);
 }
 
 /* Split s into lines (pointers into a copy). */
@@ -1150,6 +1147,9 @@ static void console_init(console_private *p, const cli_options *opts)
         c->settings.statement_timeout = xstrdup(opts->statement_timeout);
     c->view = VIEW_MIGRATIONS;
     c->last_list_view = VIEW_MIGRATIONS;
+    c->guide = guide_find(opts->walkthrough ? opts->scenario : NULL);
+    if (!c->guide)
+        c->guide = guide_find(NULL);
     c->walkthrough_shown = opts->walkthrough;
     c->database = worker_start("database");
     sw_error err = {0};
@@ -1288,7 +1288,10 @@ static int console_run(const cli_options *opts)
     nodelay(stdscr, TRUE);
     layout(p);
     view_state(c, c->view);
-    while (!c->quit) {
+    if (opts->briefing)
+        console_show_text(c, opts->briefing_title ? opts->briefing_title : "Briefing",
+                          xstrdup(opts->briefing));
+    while (!c->quit && !console_stop_signal) {
         double now = clock_now();
         monitor_tick(c, now);
         draw(p);

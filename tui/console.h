@@ -5,6 +5,7 @@
 #ifndef STEPWISE_CONSOLE_H
 #define STEPWISE_CONSOLE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -44,6 +45,42 @@ typedef struct console_settings {
 /* The commit gate's default --max-hold, seconds. */
 #define MAX_HOLD_DEFAULT 30.0
 
+/* What the person did, for the hint line of the walkthrough (stepwise
+ * demo) and of the lab's scenarios (tui/guide.c): each guide is a list of
+ * steps, each done when its event happens, in any order; the hint line
+ * shows the first step not done. */
+enum walk_step {
+    WALK_SELECT,   /* moved in the migrations list */
+    WALK_PREVIEW,  /* Enter: the detail pane's SQL */
+    WALK_LINT,     /* the Lint tab */
+    WALK_DRY_RUN,  /* d in the list */
+    WALK_APPLY,    /* y at a migration's confirmation */
+    WALK_GATE,     /* a migration committed at the commit gate */
+    WALK_STEP,     /* s: a migration run statement by statement */
+    WALK_ROLLBACK, /* a rollback committed */
+    WALK_HISTORY,  /* the history view */
+    WALK_LOCKS_VIEW,     /* the locks view */
+    WALK_ACTIVITY,       /* the activity view */
+    WALK_WAITED,         /* a migration's statement waited for a lock */
+    WALK_SESSION_ENDED,  /* a session was cancelled or terminated from here */
+    WALK_LOCK_TIMEOUT,   /* a migration hit lock_timeout */
+    WALK_FAILED,         /* a no-transaction migration failed: dirty */
+    WALK_PSQL,           /* :psql was used and left */
+    WALK_RESUMED,        /* a dirty migration was resumed to the end */
+    WALK_COUNT
+};
+typedef struct guide_step {
+    int event;        /* enum walk_step */
+    const char *hint;
+} guide_step;
+typedef struct guide {
+    const char *title;       /* "Walkthrough", "Lab: blocker" */
+    const guide_step *steps;
+    int count;
+} guide;
+/* The demo's walkthrough (scenario NULL) or a lab scenario's; NULL when
+ * the name is not a scenario. */
+const guide *guide_find(const char *scenario);
 struct console {
     cli_options opts;        /* as given on the command line */
     console_settings settings;
@@ -108,7 +145,9 @@ struct console {
     bool quit;
     bool too_small;
 
-    /* The walkthrough (stepwise demo, t): its hint line, the steps done. */
+    /* The walkthrough (stepwise demo, t) or a lab scenario's hints: the
+     * guide, whether its line shows, the events seen. */
+    const guide *guide;
     bool walkthrough_shown;
     unsigned walkthrough_done; /* a bit per enum walk_step */
 
@@ -136,23 +175,12 @@ bool console_apply_idle(console *c);
  * transaction) and stop its worker. */
 void console_apply_stop(console *c);
 
-/* The walkthrough's steps, in the order their hints show. A step is done
- * when the person does it, in any order; the hint line shows the first
- * one not done. */
-enum walk_step {
-    WALK_SELECT,   /* moved in the migrations list */
-    WALK_PREVIEW,  /* Enter: the detail pane's SQL */
-    WALK_LINT,     /* the Lint tab */
-    WALK_DRY_RUN,  /* d in the list */
-    WALK_APPLY,    /* y at a migration's confirmation */
-    WALK_GATE,     /* a migration committed at the commit gate */
-    WALK_STEP,     /* s: a migration run statement by statement */
-    WALK_ROLLBACK, /* a rollback committed */
-    WALK_HISTORY,  /* the history view */
-    WALK_COUNT
-};
-/* The person did this step (views call it where a step completes). */
 void console_walkthrough_note(console *c, int step);
+
+/* Set by a signal handler (stepwise lab: SIGINT, SIGTERM, SIGHUP): the
+ * console leaves as soon as it sees it, as q would but without asking
+ * (an open migration transaction rolls back). */
+extern volatile sig_atomic_t console_stop_signal;
 
 /* Start the console on a terminal; returns the exit status. */
 int console_main(const cli_options *opts);

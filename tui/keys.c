@@ -119,6 +119,7 @@ const key_binding key_bindings[] = {
     {KEY_LEFT, "Left", REQ_BACK, NULL, NULL},
     {'t', "t", REQ_WALKTHROUGH, NULL, NULL},
     {CTRL('l'), "C-l", REQ_REDRAW, NULL, NULL},
+    {CTRL('c'), "C-c", REQ_QUIT, NULL, NULL},
     {'q', "q", REQ_QUIT, NULL, "Quit"},
 };
 const size_t key_binding_count = sizeof key_bindings / sizeof key_bindings[0];

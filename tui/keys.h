@@ -63,7 +63,7 @@
     R(APPLY_RETRY_LATER, "retry-later", "after a lock timeout: retry after a pause")          \
     R(APPLY_ABORT, "abort", "after a lock timeout: give up, stop here")                       \
     R(APPLY_OVERRIDE, "override", "let failed preflight checks through (those that allow it)") \
-    R(WALKTHROUGH, "walkthrough", "show or hide the walkthrough's hint line (stepwise demo)")  \
+    R(WALKTHROUGH, "walkthrough", "show or hide the hint line (stepwise demo and lab)")        \
     R(REDRAW, "redraw", "redraw the screen")
 
 typedef enum request {

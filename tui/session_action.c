@@ -472,6 +472,7 @@ static void signal_done(void *context, void *arg)
         j->result_style = STYLE_ERROR;
     } else {
         j->outcome = xstrdup("ok");
+        console_walkthrough_note(c, WALK_SESSION_ENDED);
         j->result = xasprintf("%s pid %d: done",
                               j->terminate ? "Terminated" : "Cancelled the query of", j->pid);
         j->result_style = STYLE_INFO;

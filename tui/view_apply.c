@@ -784,6 +784,8 @@ static void run_ended(console *c, apply_state *st)
         s->state = res->outcome == RUN_OK ? STEP_DONE : STEP_SKIPPED;
         if (res->outcome == RUN_OK)
             console_walkthrough_note(c, s->ps.down ? WALK_ROLLBACK : WALK_GATE);
+        if (res->outcome == RUN_OK && f->kind == APPLY_KIND_RESUME)
+            console_walkthrough_note(c, WALK_RESUMED);
         console_message(c, STYLE_INFO, "%s %s: %s (%.0f ms)", s->ps.down ? "rolled back" : "applied",
                         s->ps.e->version, res->outcome == RUN_OK ? "done" : "already done",
                         res->seconds * 1000);
@@ -791,6 +793,7 @@ static void run_ended(console *c, apply_state *st)
         ask_next(c, st);
         return;
     case RUN_LOCK_TIMEOUT:
+        console_walkthrough_note(c, WALK_LOCK_TIMEOUT);
         if (s->run.transactional) {
             s->state = STEP_ROLLED_BACK;
             describe_failure(st, s, res);
@@ -806,6 +809,8 @@ static void run_ended(console *c, apply_state *st)
                : res->outcome == RUN_FAILED   ? STEP_FAILED
                                               : STEP_ROLLED_BACK;
     describe_failure(st, s, res);
+    if (s->state == STEP_DIRTY)
+        console_walkthrough_note(c, WALK_FAILED);
     const char *what = res->outcome == RUN_ABORTED ? "stopped" : "failed";
     finish(c, st, STYLE_ERROR, "%s %s: %s. The plan stops here%s.", s->ps.down ? "Rollback of" :
            "Apply of", s->ps.e->version, what,
@@ -1430,6 +1435,7 @@ static void draw_running(apply_state *st, console *c, painter *p)
     draw_statement(p, s, statement);
     const monitor_session *me = find_session(c, c->apply_pid);
     if ((me && me->waiting) || waiting) {
+        console_walkthrough_note(c, WALK_WAITED);
         draw_waiting(c, p);
         if (!me || !me->waiting)
             line(p, STYLE_WAITING, "WAITING for a lock (the monitor's view follows)");

@@ -65,6 +65,7 @@ static void *help_open(console *c)
     add_line(h, xstrdup("  :status  :plan  :lint  :up  :down 2  :goto 42  :history  :locks"));
     add_line(h, xstrdup("  :up, :up --to V, :up -n 1, :down, :goto V and :resume open the Apply view."));
     add_line(h, xstrdup("  :set lock-timeout 2s   :set statement-timeout 1min   :set refresh 1s"));
+    add_line(h, xstrdup("  :psql opens psql on the target (PostgreSQL), then comes back here."));
     add_line(h, xstrdup("  :q quits. A key's name above also works: :help, :locks, :reload."));
     add_line(h, xstrdup("  Up and Down recall earlier lines (kept between runs); Tab completes"));
     add_line(h, xstrdup("  commands, options and versions; Esc cancels."));

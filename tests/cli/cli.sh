@@ -61,9 +61,9 @@ tap_like "$err" "info takes no arguments (got 'extra')" "stray argument named"
 stepwise_run "$(printf 'evil\033[2J')"
 tap_like "$err" "unknown command 'evil\\x1B[2J'" "control characters in arguments are escaped"
 
-stepwise_run lab
-tap_is "$rc" 2 "a command not available yet exits 2"
-tap_like "$err" "'lab' is not available yet" "and says so"
+stepwise_run lab extra
+tap_is "$rc" 2 "lab with an argument exits 2"
+tap_like "$err" "lab takes no arguments (got 'extra')" "stray argument named"
 stepwise_run diff
 tap_is "$rc" 2 "diff without a VERSION exits 2"
 tap_like "$err" "diff needs one VERSION" "and says what it needs"
