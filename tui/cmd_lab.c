@@ -257,7 +257,8 @@ typedef struct lab_run {
     lab_app *app;
     history_table table;
     bool have_table;
-    db *d;             /* the lab's own connection to the scratch database */
+    db *d;             /* the lab's own connection to the scratch database,
+                          while it is set up */
 } lab_run;
 
 static bool interrupted(void)
@@ -363,6 +364,10 @@ static int set_up(lab_run *lr)
         sw_error_clear(&err);
     }
     free(actor_text);
+    /* The lab's own connection has done its work: the activity view shows
+     * the application's sessions and the console's, nothing idle of ours. */
+    db_close(lr->d);
+    lr->d = NULL;
     if (st != SW_OK)
         return report_error(&err);
     /* The scenario's sessions hold their locks before the trainee looks. */
