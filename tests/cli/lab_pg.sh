@@ -62,6 +62,14 @@ stepwise_run lab --yes --dir "$tmp/nowhere"
 tap_is "$rc" 2 "a missing migrations folder: exit 2"
 tap_like "$err" "no lab migrations folder" "named"
 
+q "create role trainee login nocreatedb" >/dev/null
+stepwise_run lab --yes --db "user=trainee dbname=postgres" --dir "$lab_dir"
+tap_is "$rc" 1 "a role without CREATEDB: exit 1"
+tap_like "$err" "cannot create the lab's database stepwise_lab_" "the database named"
+tap_like "$err" "permission denied to create database" "the server's reason"
+tap_like "$err" "CREATEDB" "and what the role needs"
+tap_is "$(labs)" none "nothing was created"
+
 # --- a run in line mode, ended by quit ----------------------------------
 out=$(printf 'status\nquit\n' | "$STEPWISE" lab --yes --orders 2000 --dir "$lab_dir" 2>&1)
 rc=$?
