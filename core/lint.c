@@ -113,6 +113,7 @@ typedef struct lint_ctx {
     lint_findings *out;
     size_t stmt;          /* statement being linted */
     strmap created;       /* relations created earlier in this script */
+    strmap cleared;       /* indexes dropped IF EXISTS earlier in this script */
     size_t exclusive_stmt; /* first statement holding ACCESS EXCLUSIVE on an existing table */
     const char *exclusive_relation;
     bool lock_timeout_seen;
@@ -717,12 +718,15 @@ static void lint_index(lint_ctx *c, const PgQuery__IndexStmt *ix)
                "CREATE INDEX %s takes SHARE on %s for the whole build: blocks writes (INSERT, "
                "UPDATE, DELETE), not reads",
                name, table);
-    if (ix->concurrent && c->opts->no_transaction && !ix->if_not_exists)
+    char *index = parsetree_index_name(ix);
+    /* DROP INDEX ... IF EXISTS of the same name before it is the robust
+     * form the hint asks for: a re-run drops the INVALID leftover first. */
+    bool cleared = index && strmap_get(&c->cleared, index) != NULL;
+    if (ix->concurrent && c->opts->no_transaction && !ix->if_not_exists && !cleared)
         report(c, "prefer-robust-statements", -1,
                "a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: precede it "
                "with DROP INDEX CONCURRENTLY IF EXISTS, or use IF NOT EXISTS",
                "CREATE INDEX CONCURRENTLY %s has no IF NOT EXISTS", name);
-    char *index = parsetree_index_name(ix);
     if (index) {
         mark_created(c, index);
         free(index);
@@ -755,6 +759,10 @@ static void lint_drop(lint_ctx *c, const PgQuery__DropStmt *d)
         }
         if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
             schema_drop_table(c->schema, name);
+        if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && d->missing_ok) {
+            static char cleared_mark;
+            strmap_put(&c->cleared, name, &cleared_mark);
+        }
         free(name);
     }
     if (c->opts->no_transaction && !d->missing_ok) {
@@ -1079,6 +1087,7 @@ void lint_script(const sql_script *script, const lint_options *opts, lint_schema
         apply_allows(&c, i, first);
     }
     strmap_free(&c.created, NULL);
+    strmap_free(&c.cleared, NULL);
 }
 
 void lint_findings_free(lint_findings *f)

@@ -4,5 +4,4 @@
 -- cannot run in a transaction; a build that fails leaves an INVALID index
 -- behind, which the first statement drops when the migration is run again.
 DROP INDEX CONCURRENTLY IF EXISTS orders_customer_placed;
--- stepwise:allow prefer-robust-statements the DROP above clears an INVALID leftover
 CREATE INDEX CONCURRENTLY orders_customer_placed ON orders (customer_id, placed_at);

@@ -6,5 +6,4 @@
 -- migration dirty. Remove the duplicate, drop the invalid index
 -- (stepwise's message names the DROP INDEX CONCURRENTLY), then resume.
 DROP INDEX CONCURRENTLY IF EXISTS customers_email_lower_key;
--- stepwise:allow prefer-robust-statements the DROP above clears an INVALID leftover
 CREATE UNIQUE INDEX CONCURRENTLY customers_email_lower_key ON customers (lower(email));

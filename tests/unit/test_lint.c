@@ -410,6 +410,13 @@ static const lint_case cases[] = {
     MISS("prefer-robust-statements", NT,
          "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id);"),
     MISS("prefer-robust-statements", NT, "DROP INDEX CONCURRENTLY IF EXISTS orders_user_idx;"),
+    /* A DROP ... IF EXISTS of the same index first is the robust form. */
+    MISS("prefer-robust-statements", NT,
+         "DROP INDEX CONCURRENTLY IF EXISTS orders_user_idx;\n"
+         "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);"),
+    HIT("prefer-robust-statements", NT,
+        "DROP INDEX CONCURRENTLY IF EXISTS orders_old_idx;\n"
+        "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);", "orders_user_idx", NULL),
     MISS("prefer-robust-statements", TX, "CREATE TABLE plans (id bigint);"),
 
     HIT("prefer-text", TX, "CREATE TABLE users (id bigint, email varchar(255));", "users", NULL),
