@@ -66,6 +66,8 @@ tap_ok ":status opens the text view" screen_wait_for "Text :status" "$wait_s"
 expected=$(cd "$tmp" && XDG_STATE_HOME=$state "$STEPWISE" --dir m --db sqlite:shop.db status \
     | cut -c1-80 | sed 's/[[:space:]]*$//')
 lines=$(printf '%s\n' "$expected" | wc -l)
+# The title shows as soon as the command starts; its output a moment later.
+screen_wait_for "$(printf '%s\n' "$expected" | tail -n 1)" "$wait_s"
 tap_is "$(printf '%s\n' "$screen" | sed -n "3,$((lines + 2))p")" "$expected" \
     "the text view shows what 'stepwise status' prints"
 tap_like "$(row 2)" ":status" "under the title of the command typed"
