@@ -236,6 +236,7 @@ typedef struct lab_session {
     long ok, failed;
     int pid;
     bool ended;      /* the blocker: terminated, it does not come back */
+    bool ready_when_sent; /* count the scenario ready when the next script is sent */
 } lab_session;
 
 struct lab_app {
@@ -354,6 +355,10 @@ static bool run(lab_session *s, const char *sql, db_outcome *out, char **message
         disconnect(s);
         return false;
     }
+    if (s->ready_when_sent) {
+        s->ready_when_sent = false;
+        atomic_fetch_add(&s->app->ready, 1);
+    }
     bool done = false, cancelled = false;
     while (!done) {
         if (db_poll(s->d, 200, &done, &err) != SW_OK) {
@@ -469,38 +474,15 @@ static void play_blocker(lab_session *s)
 
 static void play_report(lab_session *s)
 {
-    bool first = true;
+    s->ready_when_sent = true; /* the report holds its lock once it runs */
     while (!atomic_load(&s->app->stop)) {
         if (!connect_session(s))
             continue;
         char *sql = xasprintf("SELECT count(*) AS orders, pg_sleep(%.1f) FROM orders",
                               s->app->report_seconds);
-        sw_error err = {0};
-        bool sent = db_send(s->d, sql, &err) == SW_OK;
+        db_outcome o;
+        count(s, run(s, sql, &o, NULL));
         free(sql);
-        sw_error_clear(&err);
-        if (first && sent) {
-            first = false;
-            atomic_fetch_add(&s->app->ready, 1);
-        }
-        db_outcome o = {0};
-        bool ok = false;
-        if (sent) {
-            bool done = false, cancelled = false;
-            while (!done && db_poll(s->d, 200, &done, &err) == SW_OK) {
-                if (!done && !cancelled && atomic_load(&s->app->stop)) {
-                    db_cancel(s->d, &err);
-                    sw_error_clear(&err);
-                    cancelled = true;
-                }
-            }
-            sw_error_clear(&err);
-            ok = db_finish(s->d, &o, &err) == SW_OK;
-            sw_error_clear(&err);
-        }
-        if (!ok && (!sent || connection_gone(&o)))
-            disconnect(s);
-        count(s, ok);
         nap(s->app, s->app->report_pause);
     }
 }
